@@ -1,0 +1,35 @@
+import type { CheckSpec } from '../config/model.ts';
+
+/** Where a probe connects: the real server, unless the check overrides it. */
+export interface ProbeTarget {
+  host: string;
+  port: number;
+}
+
+/** The outcome of one probe (after its retries). */
+export interface ProbeResult {
+  ok: boolean;
+  /** misc_dynamic: the weight the exit code asked for (exit code − 2). */
+  weight?: number;
+  /** Short human reason: "connect ECONNREFUSED", "status 503 not in 200-299"... */
+  message: string;
+  /** Stable machine code for failures: HASTACK_CHECK_TIMEOUT, ECONNREFUSED... */
+  code?: string;
+  durationMs: number;
+}
+
+/** One attempt of a check against a target; must settle by itself within spec.timeoutMs (+ small slack) and honour `signal`. */
+export type Prober = (spec: CheckSpec, target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult>;
+
+/** A health transition of one real server (all its checks combined). */
+export interface HealthChange {
+  /** The id the owner registered the server under. */
+  id: string;
+  up: boolean;
+  /** Set when a misc_dynamic check asked for a weight. */
+  weight?: number;
+  /** The failing (or recovering) check's reason. */
+  reason: string;
+  /** Wall-clock ms. */
+  at: number;
+}
