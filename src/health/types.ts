@@ -33,3 +33,39 @@ export interface HealthChange {
   /** Wall-clock ms. */
   at: number;
 }
+
+/** Per-check state as shown by `hastack status`. */
+export interface CheckStatus {
+  type: CheckSpec['type'];
+  /** Damped state of this check. */
+  up: boolean;
+  consecutiveOk: number;
+  consecutiveFail: number;
+  lastResult?: ProbeResult;
+  /** Wall-clock ms of the last finished probe. */
+  lastCheckedAt?: number;
+}
+
+export interface ServerHealthStatus {
+  id: string;
+  target: ProbeTarget;
+  /** Up when every check is up (no checks = always up). */
+  up: boolean;
+  /** Weight requested by misc_dynamic, if any. */
+  weight?: number;
+  checks: CheckStatus[];
+}
+
+/**
+ * What the L4 (and later L7) components need from health checking: register real
+ * servers, hear about transitions, read state for status output.
+ */
+export interface HealthWatch {
+  /** Start checking. `startDown` (alpha) makes the server down until its checks pass. */
+  add(id: string, target: ProbeTarget, checks: readonly CheckSpec[], startDown: boolean): void;
+  /** Stop checking and forget the server. */
+  remove(id: string): void;
+  /** Listen to transitions; returns the unsubscribe function. */
+  subscribe(listener: (change: HealthChange) => void): () => void;
+  status(id: string): ServerHealthStatus | undefined;
+}
