@@ -69,7 +69,17 @@ export function parseYamlConfig(text: string, file?: string): HastackConfig {
     const offset = node?.range?.[0];
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
-  return validateRawConfig(doc.toJS({ maxAliasCount: 100 }), file, lineOf);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // e.g. an alias bomb: refuse instead of expanding it.
+    throw new ConfigError(
+      [{ path: '', message: `YAML: ${(err as Error).message}`, ...(file !== undefined && { file }) }],
+      'HASTACK_CONFIG_SYNTAX',
+    );
+  }
+  return validateRawConfig(raw, file, lineOf);
 }
 
 function nodeAt(root: Node | null, path: readonly PropertyKey[]): Node | undefined {

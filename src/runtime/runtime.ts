@@ -1,0 +1,194 @@
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { AdminServer } from '../admin/admin-server.ts';
+import type { LoadedConfig } from '../config/load-config.ts';
+import type { HastackConfig, VirtualServerConfig } from '../config/model.ts';
+import { HastackError } from '../core/errors.ts';
+import { HealthMonitor } from '../health/health-monitor.ts';
+import { VirtualServer } from '../l4/virtual-server.ts';
+import { registerMetrics } from '../metrics/collectors.ts';
+import type { RuntimeStatus } from './status.ts';
+
+import { VERSION } from './version.ts';
+
+export { VERSION };
+
+export interface RuntimeOptions {
+  logger: Logger;
+  /** Where reloads read the config from (SIGHUP, POST /reload). */
+  loadConfig?: () => Promise<LoadedConfig>;
+}
+
+interface ReloadState {
+  count: number;
+  failures: number;
+  lastAt?: number;
+  lastError?: string;
+}
+
+/**
+ * Owns every running component of one `hastack up`: the shared health monitor,
+ * the virtual servers and the admin API. Applies reloads as a diff so established
+ * connections survive, and stops everything gracefully.
+ */
+export class Runtime {
+  readonly #logger: Logger;
+  readonly #loadConfig: (() => Promise<LoadedConfig>) | undefined;
+  readonly #registry = new Registry();
+  readonly #startedAt = Date.now();
+  #health: HealthMonitor | undefined;
+  #virtualServers = new Map<string, VirtualServer>();
+  #admin: AdminServer | undefined;
+  #loaded: LoadedConfig | undefined;
+  #reloads: ReloadState = { count: 0, failures: 0 };
+  #reloading: Promise<void> | undefined;
+  #stopping = false;
+
+  constructor(options: RuntimeOptions) {
+    this.#logger = options.logger;
+    this.#loadConfig = options.loadConfig;
+    registerMetrics(this.#registry, this);
+  }
+
+  get config(): HastackConfig | undefined {
+    return this.#loaded?.config;
+  }
+
+  get registry(): Registry {
+    return this.#registry;
+  }
+
+  get health(): HealthMonitor | undefined {
+    return this.#health;
+  }
+
+  async start(loaded: LoadedConfig): Promise<void> {
+    this.#loaded = loaded;
+    for (const w of loaded.warnings) this.#logger.warn({ code: w.code, file: w.file, line: w.line }, w.message);
+    this.#health = new HealthMonitor({ logger: this.#logger.child({ component: 'health' }) });
+    try {
+      for (const vsConfig of loaded.config.virtualServers) await this.#startVirtualServer(vsConfig);
+      if (loaded.config.admin.enabled) {
+        this.#admin = new AdminServer(loaded.config.admin, this, this.#logger.child({ component: 'admin' }));
+        await this.#admin.start();
+      }
+    } catch (err) {
+      await this.stop(0);
+      throw err;
+    }
+    this.#logger.info(
+      { virtualServers: [...this.#virtualServers.keys()], admin: this.#admin?.url },
+      'hastack started',
+    );
+  }
+
+  async #startVirtualServer(config: VirtualServerConfig): Promise<VirtualServer> {
+    const vs = new VirtualServer(config, {
+      logger: this.#logger.child({ component: 'l4', vs: config.name }),
+      health: this.#health!,
+    });
+    await vs.start();
+    this.#virtualServers.set(config.name, vs);
+    return vs;
+  }
+
+  virtualServer(name: string): VirtualServer {
+    const vs = this.#virtualServers.get(name);
+    if (vs !== undefined) return vs;
+    // Accept the listen address too, as ipvsadm users name services that way.
+    for (const candidate of this.#virtualServers.values()) {
+      const a = candidate.address();
+      if (`${a.host}:${a.port}` === name) return candidate;
+    }
+    throw new HastackError('HASTACK_VS_UNKNOWN', `no virtual server named "${name}"`);
+  }
+
+  virtualServers(): VirtualServer[] {
+    return [...this.#virtualServers.values()];
+  }
+
+  /** Re-reads the config and applies it; an invalid config is rejected and the running one stays. */
+  reload(): Promise<void> {
+    // Serialize reloads: a second SIGHUP during a reload waits for the first.
+    const run = async () => {
+      if (this.#loadConfig === undefined) throw new HastackError('HASTACK_RELOAD_UNSUPPORTED', 'no config source to reload from');
+      this.#reloads.lastAt = Date.now();
+      let next: LoadedConfig;
+      try {
+        next = await this.#loadConfig();
+      } catch (err) {
+        this.#reloads.failures++;
+        this.#reloads.lastError = (err as Error).message;
+        this.#logger.error({ err, code: (err as HastackError).code }, 'reload rejected: the running config stays');
+        throw err;
+      }
+      await this.apply(next);
+      this.#reloads.count++;
+      delete this.#reloads.lastError;
+    };
+    const previous = this.#reloading ?? Promise.resolve();
+    const current = previous.catch(() => {}).then(run);
+    this.#reloading = current;
+    return current;
+  }
+
+  /** Applies a new, already validated config as a diff. */
+  async apply(next: LoadedConfig): Promise<void> {
+    if (this.#stopping) throw new HastackError('HASTACK_STOPPING', 'hastack is stopping');
+    for (const w of next.warnings) this.#logger.warn({ code: w.code, file: w.file, line: w.line }, w.message);
+    const wanted = new Map(next.config.virtualServers.map((vs) => [vs.name, vs]));
+    const grace = next.config.shutdownGraceMs;
+    // Removed services drain in the background: a reload must not wait on long connections.
+    for (const [name, vs] of this.#virtualServers) {
+      if (!wanted.has(name)) {
+        this.#virtualServers.delete(name);
+        vs.stop(grace).catch((err: unknown) => this.#logger.error({ err, vs: name }, 'stopping removed virtual server failed'));
+      }
+    }
+    for (const [name, config] of wanted) {
+      const existing = this.#virtualServers.get(name);
+      if (existing === undefined) await this.#startVirtualServer(config);
+      else await existing.update(config);
+    }
+    const adminConfig = next.config.admin;
+    if (this.#admin !== undefined && !adminConfig.enabled) {
+      await this.#admin.stop();
+      this.#admin = undefined;
+    } else if (adminConfig.enabled) {
+      if (this.#admin === undefined) {
+        this.#admin = new AdminServer(adminConfig, this, this.#logger.child({ component: 'admin' }));
+        await this.#admin.start();
+      } else {
+        await this.#admin.update(adminConfig);
+      }
+    }
+    this.#loaded = next;
+    this.#logger.info({ virtualServers: [...wanted.keys()] }, 'configuration reloaded');
+  }
+
+  status(): RuntimeStatus {
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
+      config: this.#loaded?.source ?? { kind: 'builtin' },
+      warnings: this.#loaded?.warnings ?? [],
+      reloads: { ...this.#reloads },
+      admin: this.#admin?.url,
+      virtualServers: [...this.#virtualServers.values()].map((vs) => vs.snapshot()),
+    };
+  }
+
+  async stop(graceMs = this.#loaded?.config.shutdownGraceMs ?? 10_000): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#logger.info({ graceMs }, 'stopping: no new connections, draining');
+    await Promise.allSettled([...this.#virtualServers.values()].map((vs) => vs.stop(graceMs)));
+    this.#virtualServers.clear();
+    await this.#admin?.stop();
+    this.#admin = undefined;
+    await this.#health?.close();
+    this.#logger.info('stopped');
+  }
+}

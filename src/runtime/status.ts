@@ -1,0 +1,15 @@
+import type { ConfigWarning } from '../config/model.ts';
+import type { VirtualServerSnapshot } from '../l4/snapshot.ts';
+
+/** The JSON served by `GET /status` and read by `hastack status`. */
+export interface RuntimeStatus {
+  version: string;
+  pid: number;
+  startedAt: string;
+  uptimeSeconds: number;
+  config: { kind: 'yaml' | 'keepalived' | 'builtin'; file?: string };
+  warnings: ConfigWarning[];
+  reloads: { count: number; failures: number; lastAt?: number; lastError?: string };
+  admin: string | undefined;
+  virtualServers: VirtualServerSnapshot[];
+}
