@@ -47,15 +47,22 @@ export class AdminServer {
         `refusing to serve the admin API on ${this.#config.host} without admin.token`,
       );
     }
-    const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
-      this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
-    });
+    const server = createServer(
+      { requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+      (req, res) => {
+        this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         reject(
-          new HastackError('HASTACK_ADMIN_LISTEN', `admin API cannot listen on ${formatHostPort(this.#config.host, this.#config.port)}: ${err.message}`, {
-            cause: err,
-          }),
+          new HastackError(
+            'HASTACK_ADMIN_LISTEN',
+            `admin API cannot listen on ${formatHostPort(this.#config.host, this.#config.port)}: ${err.message}`,
+            {
+              cause: err,
+            },
+          ),
         );
       };
       server.once('error', onError);
@@ -73,7 +80,10 @@ export class AdminServer {
   async update(config: AdminConfig): Promise<void> {
     const moved = config.host !== this.#config.host || config.port !== this.#config.port;
     if (!isLoopback(config.host) && config.token === undefined) {
-      throw new HastackError('HASTACK_ADMIN_TOKEN_REQUIRED', `refusing to serve the admin API on ${config.host} without admin.token`);
+      throw new HastackError(
+        'HASTACK_ADMIN_TOKEN_REQUIRED',
+        `refusing to serve the admin API on ${config.host} without admin.token`,
+      );
     }
     if (!moved) {
       this.#config = config;
@@ -95,14 +105,17 @@ export class AdminServer {
     const token = this.#config.token;
     if (token !== undefined && !checkBearer(req.headers.authorization, token)) {
       res.setHeader('www-authenticate', 'Bearer');
-      return sendJson(res, 401, { error: { code: 'HASTACK_ADMIN_UNAUTHORIZED', message: 'missing or wrong bearer token' } });
+      return sendJson(res, 401, {
+        error: { code: 'HASTACK_ADMIN_UNAUTHORIZED', message: 'missing or wrong bearer token' },
+      });
     }
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
     const method = req.method ?? 'GET';
 
     if (path === '/healthz') return sendJson(res, 200, { ok: true });
-    if (path === '/status' && (method === 'GET' || method === 'HEAD')) return sendJson(res, 200, this.#controller.status());
+    if (path === '/status' && (method === 'GET' || method === 'HEAD'))
+      return sendJson(res, 200, this.#controller.status());
     if (path === '/metrics' && (method === 'GET' || method === 'HEAD')) {
       const body = await this.#controller.registry.metrics();
       res.writeHead(200, { 'content-type': this.#controller.registry.contentType });
@@ -133,12 +146,18 @@ export class AdminServer {
       this.#logger.info({ rs, weight }, 'real server weight set by admin');
       return sendJson(res, 200, { ok: true });
     }
-    sendJson(res, 404, { error: { code: 'HASTACK_ADMIN_NOT_FOUND', message: `no route for ${method} ${path}` } });
+    sendJson(res, 404, {
+      error: { code: 'HASTACK_ADMIN_NOT_FOUND', message: `no route for ${method} ${path}` },
+    });
   }
 
   #fail(res: ServerResponse, err: unknown): void {
     const code = errorCode(err);
-    const status = NOT_FOUND_CODES.has(code) ? 404 : code.startsWith('HASTACK_ADMIN_BAD') || code.startsWith('HASTACK_CONFIG') ? 400 : 500;
+    const status = NOT_FOUND_CODES.has(code)
+      ? 404
+      : code.startsWith('HASTACK_ADMIN_BAD') || code.startsWith('HASTACK_CONFIG')
+        ? 400
+        : 500;
     if (status === 500) this.#logger.error({ err }, 'admin request failed');
     if (res.headersSent) {
       res.destroy();

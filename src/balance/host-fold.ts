@@ -1,23 +1,30 @@
 /**
  * Turns a host string into the 32-bit value IPVS hashes (`addr_fold`), without
- * allocating, so pick() can call it per connection:
- * - IPv4: the address as an unsigned 32-bit integer;
+ * allocating, so pick() can call it per connection. The result is returned as a
+ * signed 32-bit integer (`>>> 0` gives the unsigned value): V8 boxes unsigned
+ * values above 2^31 into heap numbers when a call is not inlined.
+ * - IPv4: the address's 32 bits;
  * - IPv4-mapped IPv6 (::ffff:a.b.c.d, as dual-stack sockets report IPv4 clients):
  *   the IPv4 value, so both spellings of one client hash alike;
- * - other IPv6: the XOR of its four 32-bit words (as the kernel folds IPv6, and as
+ * - other IPv6: the XOR of its four 32-bit words, as the kernel folds IPv6 (and as
  *   `ipToInt` in src/core/address.ts does); a `%zone` suffix is ignored;
  * - anything else (a hostname): FNV-1a of the text, so it is at least stable.
  */
 export function foldHost(host: string): number {
-  const v4 = parseIpv4(host, 0, host.length);
-  if (v4 >= 0) return v4;
-  const v6 = foldIpv6(host);
-  if (v6 >= 0) return v6;
+  if (parseIpv4(host, 0, host.length)) return parsed[0]!;
+  if (foldIpv6(host)) return parsed[0]!;
   return fnv1a(host);
 }
 
-/** Dotted quad in host[start, end) → unsigned value, or -1. */
-function parseIpv4(host: string, start: number, end: number): number {
+// Scratch shared by the parsers below: the parsed value (parsers return whether it
+// is valid), and the 8 groups of an IPv6 address. Parsing is synchronous and never
+// re-entered, so one set per module (per worker thread) is safe and allocation-free.
+const parsed = new Int32Array(1);
+const headGroups = new Uint16Array(8);
+const tailGroups = new Uint16Array(8);
+
+/** Dotted quad in host[start, end) → parsed[0]; false when it is not one. */
+function parseIpv4(host: string, start: number, end: number): boolean {
   let value = 0;
   let part = 0;
   let digits = 0;
@@ -27,128 +34,84 @@ function parseIpv4(host: string, start: number, end: number): number {
     if (c >= 48 && c <= 57) {
       part = part * 10 + (c - 48);
       digits++;
-      if (digits > 3 || part > 255) return -1;
+      if (digits > 3 || part > 255) return false;
     } else if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
+      if (digits === 0 || dots === 3) return false;
+      value = (value << 8) | part; // at most 24 bits here
       part = 0;
       digits = 0;
       dots++;
     } else {
-      return -1;
+      return false;
     }
   }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
+  if (dots !== 3 || digits === 0) return false;
+  parsed[0] = (value << 8) | part;
+  return true;
 }
 
-/**
- * XOR-fold of an IPv6 address, or -1 when `host` is not one. Groups before "::"
- * keep their index; groups after it are placed from the end, which is all the
- * fold needs to know, so no 8-group array is built.
- */
-function foldIpv6(host: string): number {
+/** XOR-fold of an IPv6 address (mapped IPv4 → the IPv4 value) → parsed[0]; false when `host` is not one. */
+function foldIpv6(host: string): boolean {
   let end = host.indexOf('%');
   if (end < 0) end = host.length;
-  let headFold = 0; // groups before "::" (or all, without "::")
-  let headCount = 0;
-  let tailGroups = 0; // groups after "::", folded by their distance from the end
-  let tailFold = 0;
-  let tailCount = 0;
-  let sawGap = false;
-  let mappedPrefix = true; // so far ::ffff: (zero groups, then one 0xffff)
+  let head = 0;
+  let tail = 0;
+  let gap = false;
   let i = 0;
   if (end >= 2 && host.charCodeAt(0) === 58 && host.charCodeAt(1) === 58) {
-    sawGap = true;
+    gap = true;
     i = 2;
-  } else if (end > 0 && host.charCodeAt(0) === 58) {
-    return -1;
   }
   while (i < end) {
-    // Embedded IPv4 in the last 32 bits ("::ffff:1.2.3.4", "64:ff9b::1.2.3.4").
+    if (head + tail >= 8) return false;
     const groupEnd = nextColon(host, i, end);
     if (groupEnd === end && hasDot(host, i, end)) {
-      const v4 = parseIpv4(host, i, end);
-      if (v4 < 0) return -1;
-      const groups = (sawGap ? tailCount : headCount) + 2;
-      if (!sawGap && headCount !== 6) return -1;
-      if (sawGap && headCount + groups > 7) return -1;
-      if (mappedPrefix && isMappedPrefix(headCount, tailCount, sawGap, headFold, tailFold)) return v4;
-      if (sawGap) {
-        tailGroups = (tailGroups * 65536 * 65536 + v4) % 1; // keep types simple; recomputed below
-        tailFold = shiftInWord(tailFold, tailCount, v4 >>> 16);
-        tailFold = shiftInWord(tailFold, tailCount + 1, v4 & 0xffff);
-        tailCount += 2;
+      // Embedded IPv4 fills the last two groups ("::ffff:1.2.3.4", "64:ff9b::1.2.3.4").
+      if (head + tail > 6 || !parseIpv4(host, i, end)) return false;
+      const v4 = parsed[0]!;
+      if (gap) {
+        tailGroups[tail++] = v4 >>> 16;
+        tailGroups[tail++] = v4 & 0xffff;
       } else {
-        headFold = (headFold ^ (v4 >>> 0)) >>> 0;
-        headCount += 2;
+        headGroups[head++] = v4 >>> 16;
+        headGroups[head++] = v4 & 0xffff;
       }
-      i = end;
       break;
     }
     const len = groupEnd - i;
-    if (len < 1 || len > 4) return -1;
+    if (len < 1 || len > 4) return false;
     let group = 0;
     for (let j = i; j < groupEnd; j++) {
       const h = hexValue(host.charCodeAt(j));
-      if (h < 0) return -1;
+      if (h < 0) return false;
       group = group * 16 + h;
     }
-    if (sawGap) {
-      tailFold = shiftInWord(tailFold, tailCount, group);
-      tailCount++;
-    } else {
-      headFold = (headFold ^ (headCount % 2 === 0 ? group * 65536 : group)) >>> 0;
-      headCount++;
-    }
-    if (mappedPrefix) mappedPrefix = group === 0 || (group === 0xffff && !sawGapAfterFfff(host, groupEnd, end));
-    if (groupEnd === end) {
-      i = end;
-      break;
-    }
-    // groupEnd is a ':'; "::" opens the gap (once).
+    if (gap) tailGroups[tail++] = group;
+    else headGroups[head++] = group;
+    if (groupEnd === end) break;
     if (groupEnd + 1 < end && host.charCodeAt(groupEnd + 1) === 58) {
-      if (sawGap) return -1;
-      sawGap = true;
+      if (gap) return false; // a second "::"
+      gap = true;
       i = groupEnd + 2;
     } else {
       i = groupEnd + 1;
-      if (i === end) return -1; // trailing single ':'
+      if (i === end) return false; // trailing single ':'
     }
   }
-  const total = headCount + tailCount;
-  if (sawGap ? total > 7 : total !== 8) return -1;
-  if (tailGroups !== 0) return -1;
-  // Tail groups sit at indices 8-tailCount..7: the parity of the last is odd, so
-  // shiftInWord built them with "distance from the end" parity; align to index parity.
-  return (headFold ^ tailFold) >>> 0;
-}
-
-/**
- * Folds tail group number `n` (0-based, in order) into `fold`. The final index of
- * that group is only known at the end (8 - tailCount + n), but its parity relative
- * to the end is not: so tail groups are accumulated as a 2-word rolling value.
- */
-function shiftInWord(fold: number, _n: number, group: number): number {
-  // Rolling: the previous tail groups move one group (16 bits) to the left
-  // within the folded 32-bit word pair, which for an XOR fold is a 16-bit rotation.
-  return (((fold << 16) | (fold >>> 16)) ^ group) >>> 0;
-}
-
-function isMappedPrefix(
-  headCount: number,
-  tailCount: number,
-  sawGap: boolean,
-  headFold: number,
-  tailFold: number,
-): boolean {
-  // ::ffff:a.b.c.d or 0:0:0:0:0:ffff:a.b.c.d — five zero groups then 0xffff.
-  if (sawGap) return headFold === 0 && headCount + tailCount <= 6 && tailCount >= 1 && tailFold === 0xffff;
-  return headCount === 6 && headFold === 0xffff;
-}
-
-function sawGapAfterFfff(_host: string, _at: number, _end: number): boolean {
-  return false;
+  const total = head + tail;
+  if (gap ? total > 7 : total !== 8) return false;
+  // Expand into headGroups: the tail lands at the end, zeros in the gap.
+  for (let k = head; k < 8 - tail; k++) headGroups[k] = 0;
+  for (let k = 0; k < tail; k++) headGroups[8 - tail + k] = tailGroups[k]!;
+  const g = headGroups;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    parsed[0] = (g[6]! << 16) | g[7]!;
+    return true;
+  }
+  let fold = 0;
+  for (let k = 0; k < 8; k += 2) fold ^= (g[k]! << 16) | g[k + 1]!;
+  parsed[0] = fold;
+  return true;
 }
 
 function nextColon(host: string, from: number, end: number): number {
@@ -168,12 +131,12 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** 32-bit FNV-1a over UTF-16 code units. */
+/** 32-bit FNV-1a over UTF-16 code units (signed, like foldHost). */
 function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h;
 }

@@ -12,9 +12,13 @@ export function validateDestinations(dests: readonly Destination[]): void {
   const seen = new Set<string>();
   for (const d of dests) {
     if (seen.has(d.key)) {
-      throw new HastackError('HASTACK_BALANCE_DUPLICATE_DESTINATION', `destination "${d.key}" is listed twice`, {
-        details: { key: d.key },
-      });
+      throw new HastackError(
+        'HASTACK_BALANCE_DUPLICATE_DESTINATION',
+        `destination "${d.key}" is listed twice`,
+        {
+          details: { key: d.key },
+        },
+      );
     }
     seen.add(d.key);
     if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > MAX_WEIGHT) {

@@ -1,6 +1,6 @@
+import { loadYamlConfigFile } from '../config/load-config.ts';
 import { formatHostPort } from '../core/address.ts';
 import { HastackError } from '../core/errors.ts';
-import { loadYamlConfigFile } from '../config/load-config.ts';
 
 export const ADMIN_OPTIONS = {
   admin: { type: 'string' },
@@ -14,13 +14,22 @@ export interface AdminTarget {
 }
 
 /** Where the running hastack's admin API is: flag, environment, config file, or the default. */
-export async function resolveAdmin(flags: { admin?: string; token?: string; config?: string }): Promise<AdminTarget> {
+export async function resolveAdmin(flags: {
+  admin?: string;
+  token?: string;
+  config?: string;
+}): Promise<AdminTarget> {
   let baseUrl = flags.admin ?? process.env.HASTACK_ADMIN;
   let token = flags.token ?? process.env.HASTACK_ADMIN_TOKEN;
   if (flags.config !== undefined) {
     const { config } = await loadYamlConfigFile(flags.config);
     if (baseUrl === undefined && config.admin.enabled) {
-      const host = config.admin.host === '0.0.0.0' ? '127.0.0.1' : config.admin.host === '::' ? '::1' : config.admin.host;
+      const host =
+        config.admin.host === '0.0.0.0'
+          ? '127.0.0.1'
+          : config.admin.host === '::'
+            ? '::1'
+            : config.admin.host;
       baseUrl = `http://${formatHostPort(host, config.admin.port)}`;
     }
     token ??= config.admin.token;
@@ -31,7 +40,12 @@ export async function resolveAdmin(flags: { admin?: string; token?: string; conf
 }
 
 /** One admin API call; errors from the server come back as HastackError with the server's code. */
-export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function adminRequest<T>(
+  target: AdminTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const headers: Record<string, string> = {};
   if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -60,7 +74,10 @@ export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'POST
   }
   if (!res.ok) {
     const error = (json as { error?: { code?: string; message?: string } }).error;
-    throw new HastackError(error?.code ?? 'HASTACK_ADMIN_ERROR', error?.message ?? `admin API answered ${res.status}`);
+    throw new HastackError(
+      error?.code ?? 'HASTACK_ADMIN_ERROR',
+      error?.message ?? `admin API answered ${res.status}`,
+    );
   }
   return json as T;
 }

@@ -52,13 +52,20 @@ export type StatusView = 'table' | 'stats' | 'rate';
 
 export const IPVS_BANNER = 'IP Virtual Server version 1.2.1 (size=4096)';
 
-export function formatStatus(services: readonly StatusVirtualServer[], view: StatusView, verbose = false): string {
+export function formatStatus(
+  services: readonly StatusVirtualServer[],
+  view: StatusView,
+  verbose = false,
+): string {
   const lines: string[] = [IPVS_BANNER];
   if (view === 'table') {
     lines.push('Prot LocalAddress:Port Scheduler Flags');
     lines.push('  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
   } else {
-    const cols = view === 'stats' ? ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'] : ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'];
+    const cols =
+      view === 'stats'
+        ? ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes']
+        : ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'];
     lines.push(`${'Prot LocalAddress:Port'.padEnd(33)}${cols.map((c) => ` ${c.padStart(8)}`).join('')}`);
     lines.push('  -> RemoteAddress:Port');
   }

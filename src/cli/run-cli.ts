@@ -1,12 +1,12 @@
 import { errorCode, errorMessage } from '../core/errors.ts';
+import { VERSION } from '../runtime/version.ts';
+import { CliUsageError } from './cli-usage-error.ts';
 import { checkCommand } from './commands/check.ts';
 import { demoCommand } from './commands/demo.ts';
 import { drainCommand, weightCommand } from './commands/real-server.ts';
 import { reloadCommand } from './commands/reload.ts';
 import { statusCommand } from './commands/status.ts';
 import { upCommand } from './commands/up.ts';
-import { CliUsageError } from './cli-usage-error.ts';
-import { VERSION } from '../runtime/version.ts';
 
 export const USAGE = `hastack ${VERSION} - high-availability web infrastructure
 

@@ -21,7 +21,11 @@ export function createDemoBackend(name: string): Server {
       return;
     }
     const body = `hello from ${name} (request ${requests})\n`;
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'x-backend': name,
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   });
 }

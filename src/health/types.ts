@@ -16,6 +16,8 @@ export interface ProbeResult {
   /** Stable machine code for failures: HASTACK_CHECK_TIMEOUT, ECONNREFUSED... */
   code?: string;
   durationMs: number;
+  /** How many attempts this probe took (1 + retries used). */
+  attempts?: number;
 }
 
 /** One attempt of a check against a target; must settle by itself within spec.timeoutMs (+ small slack) and honour `signal`. */
@@ -54,6 +56,25 @@ export interface ServerHealthStatus {
   /** Weight requested by misc_dynamic, if any. */
   weight?: number;
   checks: CheckStatus[];
+  /** Per-server counters since it was added. */
+  counters?: HealthCounters;
+}
+
+/** Counters of one server (or one check type): probes run, probes failed, damped transitions. */
+export interface HealthCounters {
+  probes: number;
+  failures: number;
+  transitions: number;
+}
+
+/** Totals for metrics; monotonic (removed servers keep counting in them). */
+export interface HealthTotals {
+  probes: number;
+  failures: number;
+  /** Server transitions (all checks combined). */
+  transitions: { up: number; down: number };
+  /** Per check type; `transitions` there counts damped check-level transitions. */
+  byType: Record<CheckSpec['type'], HealthCounters>;
 }
 
 /**

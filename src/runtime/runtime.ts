@@ -64,8 +64,9 @@ export class Runtime {
 
   async start(loaded: LoadedConfig): Promise<void> {
     this.#loaded = loaded;
-    for (const w of loaded.warnings) this.#logger.warn({ code: w.code, file: w.file, line: w.line }, w.message);
-    this.#health = new HealthMonitor({ logger: this.#logger.child({ component: 'health' }) });
+    for (const w of loaded.warnings)
+      this.#logger.warn({ code: w.code, file: w.file, line: w.line }, w.message);
+    this.#health = new HealthMonitor({ logger: this.#logger });
     try {
       for (const vsConfig of loaded.config.virtualServers) await this.#startVirtualServer(vsConfig);
       if (loaded.config.admin.enabled) {
@@ -111,7 +112,8 @@ export class Runtime {
   reload(): Promise<void> {
     // Serialize reloads: a second SIGHUP during a reload waits for the first.
     const run = async () => {
-      if (this.#loadConfig === undefined) throw new HastackError('HASTACK_RELOAD_UNSUPPORTED', 'no config source to reload from');
+      if (this.#loadConfig === undefined)
+        throw new HastackError('HASTACK_RELOAD_UNSUPPORTED', 'no config source to reload from');
       this.#reloads.lastAt = Date.now();
       let next: LoadedConfig;
       try {
@@ -119,7 +121,10 @@ export class Runtime {
       } catch (err) {
         this.#reloads.failures++;
         this.#reloads.lastError = (err as Error).message;
-        this.#logger.error({ err, code: (err as HastackError).code }, 'reload rejected: the running config stays');
+        this.#logger.error(
+          { err, code: (err as HastackError).code },
+          'reload rejected: the running config stays',
+        );
         throw err;
       }
       await this.apply(next);
@@ -142,7 +147,9 @@ export class Runtime {
     for (const [name, vs] of this.#virtualServers) {
       if (!wanted.has(name)) {
         this.#virtualServers.delete(name);
-        vs.stop(grace).catch((err: unknown) => this.#logger.error({ err, vs: name }, 'stopping removed virtual server failed'));
+        vs.stop(grace).catch((err: unknown) =>
+          this.#logger.error({ err, vs: name }, 'stopping removed virtual server failed'),
+        );
       }
     }
     for (const [name, config] of wanted) {

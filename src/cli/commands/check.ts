@@ -1,6 +1,6 @@
-import type { CliIo } from '../run-cli.ts';
 import { CONFIG_OPTIONS, configLoader } from '../config-source.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
+import type { CliIo } from '../run-cli.ts';
 
 /** `hastack check`: like `nginx -t` / `keepalived -t`; exit 0 when valid, 1 when not. */
 export async function checkCommand(args: string[], io: CliIo): Promise<number> {
@@ -14,7 +14,9 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
   if (values.quiet !== true) {
     const vs = loaded.config.virtualServers;
     const rs = vs.reduce((n, v) => n + v.realServers.length, 0);
-    io.stderr.write(`hastack: configuration file ${file} syntax is ok (${vs.length} virtual servers, ${rs} real servers)\n`);
+    io.stderr.write(
+      `hastack: configuration file ${file} syntax is ok (${vs.length} virtual servers, ${rs} real servers)\n`,
+    );
     io.stderr.write(`hastack: configuration file ${file} test is successful\n`);
   }
   return 0;

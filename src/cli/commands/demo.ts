@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { parseYamlConfig } from '../../config/load-config.ts';
-import { createLogger } from '../../core/logger.ts';
 import { HastackError } from '../../core/errors.ts';
+import { createLogger } from '../../core/logger.ts';
 import { demoConfigYaml } from '../../demo/demo-config.ts';
 import { Runtime } from '../../runtime/runtime.ts';
 import { CliUsageError } from '../cli-usage-error.ts';
@@ -20,7 +20,8 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const port = Number(values.port);
   const adminPort = Number(values['admin-port']);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliUsageError('--port must be 1..65535');
-  if (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65535) throw new CliUsageError('--admin-port must be 1..65535');
+  if (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65535)
+    throw new CliUsageError('--admin-port must be 1..65535');
 
   const backends: { name: string; child: ChildProcess; port: number }[] = [];
   const stopBackends = () => {
@@ -36,7 +37,10 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       await runtime.start({ config, warnings: [], source: { kind: 'builtin' } });
     } catch (err) {
       if ((err as HastackError).code === 'HASTACK_L4_LISTEN' || /EADDRINUSE/.test(String(err))) {
-        throw new HastackError('HASTACK_DEMO_PORT_BUSY', `${(err as Error).message}\n  try: npm start -- --port 18080 --admin-port 19090`);
+        throw new HastackError(
+          'HASTACK_DEMO_PORT_BUSY',
+          `${(err as Error).message}\n  try: npm start -- --port 18080 --admin-port 19090`,
+        );
       }
       throw err;
     }
@@ -70,7 +74,9 @@ hastack demo is running (Ctrl-C stops everything)
 function startBackend(name: string): Promise<{ name: string; child: ChildProcess; port: number }> {
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const script = new URL(`../../demo/backend-main.${ext}`, import.meta.url);
-  const child = fork(script, ['--name', name, '--port', '0'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, ['--name', name, '--port', '0'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -12,8 +12,11 @@ export async function weightCommand(args: string[], io: CliIo): Promise<number> 
   const { values, positionals } = parseCommandArgs(args, ADMIN_OPTIONS, true);
   if (positionals.length !== 3) throw new CliUsageError('usage: hastack weight VS RS N');
   const [vs, rs, n] = positionals as [string, string, string];
-  if (!/^\d+$/.test(n) || Number(n) > 65535) throw new CliUsageError(`weight must be an integer 0..65535, not "${n}"`);
-  await adminRequest(await resolveAdmin(values), 'POST', realServerPath(vs, rs, 'weight'), { weight: Number(n) });
+  if (!/^\d+$/.test(n) || Number(n) > 65535)
+    throw new CliUsageError(`weight must be an integer 0..65535, not "${n}"`);
+  await adminRequest(await resolveAdmin(values), 'POST', realServerPath(vs, rs, 'weight'), {
+    weight: Number(n),
+  });
   io.stdout.write(`${vs} ${rs} weight ${n}\n`);
   return 0;
 }

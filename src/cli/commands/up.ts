@@ -18,7 +18,10 @@ export async function upCommand(args: string[], _io: CliIo): Promise<number> {
   return runUntilSignalled(runtime, logger);
 }
 
-export function runUntilSignalled(runtime: Runtime, logger: ReturnType<typeof createLogger>): Promise<number> {
+export function runUntilSignalled(
+  runtime: Runtime,
+  logger: ReturnType<typeof createLogger>,
+): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const onStop = (signal: NodeJS.Signals) => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatStatus, largeNum, prefixToMask, type StatusVirtualServer } from '../../../src/cli/format-status.ts';
+import {
+  formatStatus,
+  largeNum,
+  prefixToMask,
+  type StatusVirtualServer,
+} from '../../../src/cli/format-status.ts';
 
 const zeroStats = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
 const zeroRates = { cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps: 0 };

@@ -112,7 +112,10 @@ describe('YAML config', () => {
   it('reports YAML syntax errors with a line', () => {
     assert.throws(
       () => parseYamlConfig('virtual_servers:\n  - listen: [oops\n', 'bad.yaml'),
-      (err: unknown) => err instanceof ConfigError && err.code === 'HASTACK_CONFIG_SYNTAX' && /bad\.yaml:\d+/.test(err.message),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.code === 'HASTACK_CONFIG_SYNTAX' &&
+        /bad\.yaml:\d+/.test(err.message),
     );
     assert.throws(() => parseYamlConfig('a: 1\na: 2\n', 'dup.yaml'), { code: 'HASTACK_CONFIG_SYNTAX' });
   });

@@ -11,7 +11,16 @@ describe('parseHostPort', () => {
     assert.deepEqual(parseHostPort('::1', 9090), { host: '::1', port: 9090 });
   });
 
-  for (const bad of ['', ':80', '127.0.0.1:', '127.0.0.1:99999', '127.0.0.1:8x', '[::1', '[::1]x', '10.0.0.1']) {
+  for (const bad of [
+    '',
+    ':80',
+    '127.0.0.1:',
+    '127.0.0.1:99999',
+    '127.0.0.1:8x',
+    '[::1',
+    '[::1]x',
+    '10.0.0.1',
+  ]) {
     it(`rejects "${bad}"`, () => {
       assert.throws(() => parseHostPort(bad), { code: 'HASTACK_ADDRESS_INVALID' });
     });
