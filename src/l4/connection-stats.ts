@@ -22,8 +22,11 @@ const OUT_BYTES = 4;
 const CONNECT_FAILURES = 5;
 const NO_DESTINATION = 6;
 const PAUSES = 7;
+/** This thread's share of the shared active/inactive counters (to release them if the thread dies). */
+const OWN_ACTIVE = 8;
+const OWN_INACTIVE = 9;
 /** Fields per slot. */
-export const STAT_FIELDS = 8;
+export const STAT_FIELDS = 10;
 
 /**
  * The counters written by one thread: one slot per real server plus the service
@@ -90,6 +93,21 @@ export class StatsBlock {
   /** The proxy paused a reader because the other side's buffer was full (backpressure). */
   countPause(): void {
     this.#v[PAUSES]++;
+  }
+
+  /** Mirrors a change this thread made to the shared connection counters. */
+  trackOwn(slot: number, activeDelta: number, inactiveDelta: number): void {
+    const b = slot * STAT_FIELDS;
+    this.#v[b + OWN_ACTIVE] += activeDelta;
+    this.#v[b + OWN_INACTIVE] += inactiveDelta;
+  }
+
+  ownActive(slot: number): number {
+    return this.#v[slot * STAT_FIELDS + OWN_ACTIVE];
+  }
+
+  ownInactive(slot: number): number {
+    return this.#v[slot * STAT_FIELDS + OWN_INACTIVE];
   }
 
   /** Connections this block's thread scheduled to `slot` (SERVICE_SLOT: client connections). */

@@ -271,7 +271,7 @@ export class DestinationPool {
   bind(conn: RoutedConnection, dest: PoolDestination, newForService: boolean): void {
     conn.dest = dest;
     conn.counted = INACTIVE;
-    this.#counters.add(dest.slot, 0, 1);
+    this.#count(dest.slot, 0, 1);
     this.#stats.countConnection(dest.slot, newForService);
     updateOverload(dest, dest.upperThreshold, dest.lowerThreshold);
     if (conn.template !== undefined) this.#persistence?.attach(conn.template);
@@ -281,22 +281,22 @@ export class DestinationPool {
   establish(conn: RoutedConnection): void {
     if (conn.counted !== INACTIVE || conn.dest === undefined) return;
     conn.counted = ACTIVE;
-    this.#counters.add(conn.dest.slot, 1, -1);
+    this.#count(conn.dest.slot, 1, -1);
   }
 
   /** A FIN went one way: active → inactive until both sides are closed. */
   finish(conn: RoutedConnection): void {
     if (conn.counted !== ACTIVE || conn.dest === undefined) return;
     conn.counted = INACTIVE;
-    this.#counters.add(conn.dest.slot, -1, 1);
+    this.#count(conn.dest.slot, -1, 1);
   }
 
   /** The connection is gone. */
   unbind(conn: RoutedConnection, now: number): void {
     const dest = conn.dest;
     if (dest === undefined) return;
-    if (conn.counted === ACTIVE) this.#counters.add(dest.slot, -1, 0);
-    else if (conn.counted === INACTIVE) this.#counters.add(dest.slot, 0, -1);
+    if (conn.counted === ACTIVE) this.#count(dest.slot, -1, 0);
+    else if (conn.counted === INACTIVE) this.#count(dest.slot, 0, -1);
     conn.counted = NOT_COUNTED;
     updateOverload(dest, dest.upperThreshold, dest.lowerThreshold);
     if (conn.template !== undefined) {
@@ -328,6 +328,12 @@ export class DestinationPool {
   /** Drops expired persistence templates (call periodically). */
   sweep(now: number): void {
     this.#persistence?.sweep(now);
+  }
+
+  /** Shared counters (global view) plus this thread's own share of them. */
+  #count(slot: number, activeDelta: number, inactiveDelta: number): void {
+    this.#counters.add(slot, activeDelta, inactiveDelta);
+    this.#stats.trackOwn(slot, activeDelta, inactiveDelta);
   }
 
   #pickScheduled(): PoolDestination | undefined {

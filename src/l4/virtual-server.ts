@@ -445,6 +445,7 @@ export class VirtualServer {
         state: this.#table.poolState(),
         counters: this.#counters,
         logger: this.#logger,
+        onWorkerExit: (block) => this.#retireStatsBlock(block),
       });
       await group.start();
       for (const block of group.statsBlocks) this.#reader.addBlock(block);
@@ -483,17 +484,26 @@ export class VirtualServer {
         front.group.stopAccepting();
         const blocks = front.group.statsBlocks;
         await front.group.drain(graceMs);
-        // Keep the totals of the ended threads.
-        for (const block of blocks) {
-          if (!this.#foldedBlocks.has(block)) {
-            this.#foldedBlocks.add(block);
-            block.addAllTo(this.#retiredStats);
-            this.#reader.removeBlock(block);
-          }
-        }
+        for (const block of blocks) this.#retireStatsBlock(block);
         return;
       }
     }
+  }
+
+  /**
+   * A worker thread ended: keep its totals, and give back the connection counts
+   * it still held (a crashed thread's connections are gone with it).
+   */
+  #retireStatsBlock(block: StatsBlock): void {
+    if (this.#foldedBlocks.has(block)) return;
+    this.#foldedBlocks.add(block);
+    for (let slot = SERVICE_SLOT + 1; slot < SLOT_CAPACITY; slot++) {
+      const active = block.ownActive(slot);
+      const inactive = block.ownInactive(slot);
+      if (active !== 0 || inactive !== 0) this.#counters.add(slot, -active, -inactive);
+    }
+    block.addAllTo(this.#retiredStats);
+    this.#reader.removeBlock(block);
   }
 
   #applySettings(): void {

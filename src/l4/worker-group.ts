@@ -15,6 +15,8 @@ export interface WorkerGroupOptions {
   state: PoolState;
   counters: SlotCounters;
   logger: Logger;
+  /** A worker thread ended (normally or not): its stats block is final. */
+  onWorkerExit?: (stats: StatsBlock) => void;
 }
 
 /** Worker entry: the .ts source when running from source, the compiled .js from dist. */
@@ -179,6 +181,7 @@ export class WorkerGroup {
       });
       worker.on('exit', (code) => {
         member.exited = true;
+        o.onWorkerExit?.(stats);
         settleDrains(member);
         if (!this.#stopped && code !== 0)
           this.#logger.error({ worker: init.index, code }, 'L4 worker thread exited');
