@@ -11,12 +11,12 @@
  *   npm run bench:l4 -- [--duration 10s] [--connections 64] [--runs 3] ...
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { release } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, loadavg, release } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { errorCode, errorMessage } from '../src/core/errors.ts';
-import { installCleanupHandlers, runCleanup } from './lib/cleanup.ts';
+import { installCleanupHandlers, isStopping, runCleanup } from './lib/cleanup.ts';
 import { formatMs, formatRate, formatRatio } from './lib/format.ts';
 import { startHaproxy } from './lib/haproxy.ts';
 import { HASTACK_NODE, REPO_ROOT, startHastack } from './lib/hastack.ts';
@@ -261,7 +261,7 @@ async function startTargets(options: Options): Promise<{ targets: RunningTarget[
     let setup: string;
     if (name === 'hastack') {
       proc = await startHastack({ cpu, dir, yaml: hastackYaml(port, backendPort) });
-      version = `hastack (node ${toolVersion(HASTACK_NODE, ['--version'])})`;
+      version = `${toolVersion(HASTACK_NODE, [join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'version'])} (node ${toolVersion(HASTACK_NODE, ['--version'])})`;
       setup = 'L4 virtual server, workers: 1, scheduler rr, tcp check every 5s';
     } else if (name === 'haproxy') {
       proc = await startHaproxy({
@@ -449,6 +449,12 @@ async function main(): Promise<number> {
   try {
     assertCpusAvailable([options.loadCpu, options.serverCpu]);
     const startedAt = new Date();
+    const loadBefore = loadavg()[0]!;
+    if (loadBefore > 0.5) {
+      process.stderr.write(
+        `warning: load average is ${loadBefore.toFixed(2)} before the bench starts: other work on these CPUs will make results noisy\n`,
+      );
+    }
     const { targets, backend } = await startTargets(options);
     process.stderr.write(
       `targets ready: ${targets.map((t) => `${t.name} :${t.port}${t.process ? ` (pid ${t.process.pid})` : ''}`).join(', ')}; ` +
@@ -462,7 +468,13 @@ async function main(): Promise<number> {
       benchmark: 'l4',
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: { kernel: release(), wrk: toolVersion('wrk', ['-v']) },
+      machine: {
+        kernel: release(),
+        cpus: availableParallelism(),
+        loadAverageAtStart: loadBefore,
+        wrk: toolVersion('wrk', ['-v']),
+      },
+      commit: toolVersion('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']),
       method: {
         loadCpu: options.loadCpu,
         serverCpu: options.serverCpu,
@@ -475,12 +487,13 @@ async function main(): Promise<number> {
       results: cells,
       ratios,
     };
-    await mkdir(join(options.out, '..'), { recursive: true });
+    await mkdir(dirname(options.out), { recursive: true });
     await writeFile(options.out, `${JSON.stringify(json, null, 2)}\n`);
     process.stdout.write(`\nraw results: ${options.out}\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`bench:l4: ${errorMessage(err)} [${errorCode(err)}]\n`);
+    // After Ctrl-C, wrk or a server dying under us is the expected consequence, not news.
+    if (!isStopping()) process.stderr.write(`bench:l4: ${errorMessage(err)} [${errorCode(err)}]\n`);
     return 1;
   } finally {
     await runCleanup();

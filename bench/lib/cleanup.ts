@@ -21,6 +21,12 @@ export interface CleanupEntry {
 const entries: CleanupEntry[] = [];
 let running: Promise<void> | undefined;
 let installed = false;
+let stopping = false;
+
+/** True once a signal asked the bench to stop: errors from the processes it is tearing down are expected. */
+export function isStopping(): boolean {
+  return stopping;
+}
 
 /** Registers an undo step; returns a function that removes it (once the resource is gone). */
 export function registerCleanup(entry: CleanupEntry): () => void {
@@ -79,6 +85,7 @@ export function installCleanupHandlers(): void {
       process.exit(code);
     }
     signalled = true;
+    stopping = true;
     process.stderr.write(`\nbench: ${signal}: stopping everything the bench started...\n`);
     runCleanup().finally(() => process.exit(code));
   };

@@ -349,7 +349,7 @@ export class TcpProxy {
       this.maybeDone(c);
       return;
     }
-    if (c.attempts < (this.#options.maxConnectAttempts ?? 3) && this.#route(c)) return;
+    if (c.attempts < (this.#options.maxConnectAttempts ?? 3) && this.#safeRoute(c)) return;
     abort(c.client, 'ECONNRESET');
     this.maybeDone(c);
   }
@@ -379,9 +379,20 @@ export class TcpProxy {
       client.destroy();
       return;
     }
-    if (!this.#route(c)) {
+    if (!this.#safeRoute(c)) {
       this.pool.stats.countNoDestination();
       abort(client, 'ECONNRESET');
+    }
+  }
+
+  /** A scheduler bug must cost one connection, not the process. */
+  #safeRoute(c: ProxiedConnection): boolean {
+    try {
+      return this.#route(c);
+    } catch (err) {
+      this.#logger.error({ err, client: `${c.clientHost}:${c.clientPort}` }, 'routing a connection failed');
+      if (c.upstream === undefined && c.counted !== NOT_COUNTED) this.pool.unbind(c, this.#options.now());
+      return false;
     }
   }
 

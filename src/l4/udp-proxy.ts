@@ -188,7 +188,12 @@ export class UdpProxy {
     const key = `${host}|${port}`;
     let s = this.#sessions.get(key);
     if (s === undefined) {
-      s = this.#open(key, host, port);
+      try {
+        s = this.#open(key, host, port);
+      } catch (err) {
+        this.#logger.error({ err, client: key }, 'opening a UDP session failed');
+        s = undefined;
+      }
       if (s === undefined) {
         this.dropped++;
         return;

@@ -130,6 +130,11 @@ export class VirtualServer {
       this.#state = 'stopped';
       throw err;
     }
+    if (this.#state !== 'starting') {
+      // stop() was called while we were binding.
+      await this.#closeFront(this.#front, 0);
+      return;
+    }
     this.#pushedVersion = this.#table.version;
     this.#state = 'running';
     this.#tick = setInterval(() => this.#housekeeping(), TICK_MS);
@@ -190,7 +195,13 @@ export class VirtualServer {
     for (const rs of config.realServers) {
       if (!this.#table.isActive(realServerKey(rs.host, rs.port))) this.#register(rs);
     }
-    const result = this.#table.reconfigure(config, (key) => this.#known(key));
+    let result: ReturnType<ServiceTable['reconfigure']>;
+    try {
+      result = this.#table.reconfigure(config, (key) => this.#known(key));
+    } catch (err) {
+      if (newFront !== undefined) await this.#closeFront(newFront, 0);
+      throw err;
+    }
     this.#execute(result.actions);
     for (const rs of result.removed) this.#unregister(rs);
     for (const rs of result.checksChanged) {

@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import type { VirtualServerConfig } from '../../src/config/model.ts';
+import { HealthMonitor } from '../../src/health/health-monitor.ts';
 import type { VirtualServer } from '../../src/l4/virtual-server.ts';
-import { realServer, vsConfig } from '../unit/l4/fixtures.ts';
+import { realServer, tcpCheck, vsConfig } from '../unit/l4/fixtures.ts';
 import {
   answeredBy,
   type Backend,
@@ -352,6 +353,30 @@ describe('L4 TCP virtual server', () => {
         }),
     );
     assert.equal(client, 'x[A]');
+  });
+
+  it('follows the real health monitor: a backend that stops listening leaves the pool', async () => {
+    const [a, b] = await backends('A', 'B');
+    const monitor = new HealthMonitor();
+    cleanups.push(() => monitor.close());
+    const check = { ...tcpCheck(), intervalMs: 50, timeoutMs: 200, rise: 1, fall: 1 };
+    const vs = startVirtualServer(
+      vsConfig({
+        scheduler: 'rr',
+        realServers: [a!, b!].map((x) => realServer('127.0.0.1', x.port, { checks: [check] })),
+      }),
+      new FakeHealth(),
+      { health: monitor },
+    );
+    await vs.start();
+    cleanups.push(() => vs.stop(0));
+    const port = vs.address().port;
+    await new Promise<void>((resolve) => a!.server.close(() => resolve()));
+    await eventually(() => vs.snapshot().realServers[0]!.up === false, 'the monitor marking A down');
+    assert.equal(vs.snapshot().realServers[0]!.health?.up, false);
+    const replies: string[] = [];
+    for (let i = 0; i < 4; i++) replies.push(answeredBy(await request(port)));
+    assert.deepEqual(tally(replies), { B: 4 });
   });
 
   it('stop(grace) lets connections finish, then cuts what is left', async () => {
