@@ -208,7 +208,12 @@ export class HealthMonitor implements HealthWatch {
       .then((result) => {
         if (check.controller === controller) check.controller = undefined;
         if (server.removed || controller.signal.aborted) return;
-        this.#record(server, check, result);
+        try {
+          this.#record(server, check, result);
+        } catch (err) {
+          // Never let a bookkeeping bug stop the check loop.
+          this.#logger.error({ id: server.id, err }, 'recording a probe result failed');
+        }
         this.#schedule(server, check, check.spec.intervalMs);
       });
     this.#inFlight.add(running);
