@@ -3,21 +3,7 @@
  * `--rate`), so scripts and eyes trained on ipvsadm read them unchanged. Pure.
  */
 
-export interface TrafficStats {
-  conns: number;
-  inPkts: number;
-  outPkts: number;
-  inBytes: number;
-  outBytes: number;
-}
-
-export interface TrafficRates {
-  cps: number;
-  inPps: number;
-  outPps: number;
-  inBps: number;
-  outBps: number;
-}
+import type { TrafficRates, TrafficStats } from '../l4/snapshot.ts';
 
 export interface StatusRealServer {
   /** host:port as ipvsadm prints it ([v6]:port for IPv6). */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { HealthTotals } from '../health/types.ts';
+import type { RealServerSnapshot, VirtualServerSnapshot } from '../l4/snapshot.ts';
 import type { RuntimeStatus } from '../runtime/status.ts';
 
 /** What the collectors read at scrape time; the runtime implements it. */
@@ -8,10 +9,184 @@ export interface MetricsSource {
   readonly health: { counters(): HealthTotals } | undefined;
 }
 
+type Kind = 'counter' | 'gauge';
+type Labels = Record<string, string>;
+type Emit = (labels: Labels, value: number) => void;
+
+interface MetricSpec {
+  name: string;
+  help: string;
+  kind: Kind;
+  labelNames: readonly string[];
+  /** Calls `emit` once per series from the scrape's snapshot. */
+  fill(status: RuntimeStatus, emit: Emit): void;
+}
+
+const VS_LABELS = ['virtual_server', 'protocol', 'address'] as const;
+const RS_LABELS = ['virtual_server', 'real_server'] as const;
+
+function vsLabels(vs: VirtualServerSnapshot): Labels {
+  return { virtual_server: vs.name, protocol: vs.protocol, address: `${vs.host}:${vs.port}` };
+}
+
+/** A metric with one series per virtual server. */
+function perVs(
+  name: string,
+  help: string,
+  kind: Kind,
+  value: (vs: VirtualServerSnapshot) => number,
+): MetricSpec {
+  return {
+    name,
+    help,
+    kind,
+    labelNames: VS_LABELS,
+    fill: (status, emit) => {
+      for (const vs of status.virtualServers) emit(vsLabels(vs), value(vs));
+    },
+  };
+}
+
+/** A metric with one series per real server. */
+function perRs(
+  name: string,
+  help: string,
+  kind: Kind,
+  value: (rs: RealServerSnapshot) => number,
+): MetricSpec {
+  return {
+    name,
+    help,
+    kind,
+    labelNames: RS_LABELS,
+    fill: (status, emit) => {
+      for (const vs of status.virtualServers) {
+        for (const rs of vs.realServers) emit({ virtual_server: vs.name, real_server: rs.key }, value(rs));
+      }
+    },
+  };
+}
+
+function single(name: string, help: string, kind: Kind, value: (s: RuntimeStatus) => number): MetricSpec {
+  return { name, help, kind, labelNames: [], fill: (status, emit) => emit({}, value(status)) };
+}
+
+const SPECS: readonly MetricSpec[] = [
+  {
+    name: 'hastack_build_info',
+    help: 'hastack version',
+    kind: 'gauge',
+    labelNames: ['version'],
+    fill: (s, emit) => emit({ version: s.version }, 1),
+  },
+  single('hastack_uptime_seconds', 'Seconds since hastack started', 'gauge', (s) => s.uptimeSeconds),
+  single(
+    'hastack_config_reloads_total',
+    'Successful configuration reloads',
+    'counter',
+    (s) => s.reloads.count,
+  ),
+  single(
+    'hastack_config_reload_failures_total',
+    'Rejected configuration reloads',
+    'counter',
+    (s) => s.reloads.failures,
+  ),
+
+  perVs(
+    'hastack_virtual_server_up',
+    'Quorum state of the virtual server (1 up, 0 down)',
+    'gauge',
+    (vs) => +vs.quorumUp,
+  ),
+  perVs(
+    'hastack_virtual_server_sorry_active',
+    'Sorry server in use (1) or not (0)',
+    'gauge',
+    (vs) => +vs.sorryActive,
+  ),
+  perVs(
+    'hastack_virtual_server_live_weight',
+    'Sum of the weights of live real servers',
+    'gauge',
+    (vs) => vs.liveWeight,
+  ),
+  perVs(
+    'hastack_virtual_server_active_connections',
+    'Established connections (IPVS ActiveConn)',
+    'gauge',
+    (vs) => vs.connections.active,
+  ),
+  perVs(
+    'hastack_virtual_server_inactive_connections',
+    'Half-closed connections (IPVS InActConn)',
+    'gauge',
+    (vs) => vs.connections.inactive,
+  ),
+  perVs(
+    'hastack_virtual_server_connections_total',
+    'Connections accepted',
+    'counter',
+    (vs) => vs.stats.conns,
+  ),
+  perVs('hastack_virtual_server_bytes_in_total', 'Bytes from clients', 'counter', (vs) => vs.stats.inBytes),
+  perVs('hastack_virtual_server_bytes_out_total', 'Bytes to clients', 'counter', (vs) => vs.stats.outBytes),
+  perVs(
+    'hastack_virtual_server_no_destination_total',
+    'Clients turned away: no server could take them',
+    'counter',
+    (vs) => vs.noDestination,
+  ),
+  perVs(
+    'hastack_virtual_server_backpressure_pauses_total',
+    'Reads paused because the other side was slow',
+    'counter',
+    (vs) => vs.backpressurePauses,
+  ),
+
+  perRs('hastack_real_server_up', 'Health of the real server (1 up, 0 down)', 'gauge', (rs) => +rs.up),
+  perRs('hastack_real_server_weight', 'Effective weight used by the scheduler', 'gauge', (rs) => rs.weight),
+  perRs(
+    'hastack_real_server_active_connections',
+    'Established connections (IPVS ActiveConn)',
+    'gauge',
+    (rs) => rs.activeConns,
+  ),
+  perRs(
+    'hastack_real_server_inactive_connections',
+    'Half-closed connections (IPVS InActConn)',
+    'gauge',
+    (rs) => rs.inactiveConns,
+  ),
+  perRs(
+    'hastack_real_server_connections_total',
+    'Connections sent to the real server',
+    'counter',
+    (rs) => rs.stats.conns,
+  ),
+  perRs(
+    'hastack_real_server_connect_failures_total',
+    'Failed connects (retried elsewhere)',
+    'counter',
+    (rs) => rs.connectFailures,
+  ),
+  perRs(
+    'hastack_real_server_bytes_in_total',
+    'Bytes from clients to the real server',
+    'counter',
+    (rs) => rs.stats.inBytes,
+  ),
+  perRs(
+    'hastack_real_server_bytes_out_total',
+    'Bytes from the real server to clients',
+    'counter',
+    (rs) => rs.stats.outBytes,
+  ),
+];
+
 /*
  * Metrics are pulled from component snapshots when Prometheus scrapes, so the data
- * path only bumps plain counters. Names follow prometheus conventions and mirror
- * what ipvsadm --stats shows (conns, packets, bytes) per virtual and real server.
+ * path only bumps plain counters. Names mirror what ipvsadm --stats shows.
  */
 export function registerMetrics(registry: Registry, source: MetricsSource): void {
   // One snapshot per scrape, shared by all collectors of that scrape.
@@ -21,158 +196,77 @@ export function registerMetrics(registry: Registry, source: MetricsSource): void
     if (cached === undefined || now - cached.at > 200) cached = { at: now, status: source.status() };
     return cached.status;
   };
+  for (const spec of SPECS) register(registry, spec, status);
 
-  const vsLabels = ['virtual_server', 'protocol', 'address'] as const;
-  const rsLabels = ['virtual_server', 'real_server'] as const;
+  const health = (): HealthTotals | undefined => source.health?.counters();
+  const perType =
+    (pick: (t: HealthTotals['byType'][keyof HealthTotals['byType']]) => number) => (emit: Emit) => {
+      const totals = health();
+      if (totals !== undefined)
+        for (const [type, t] of Object.entries(totals.byType)) emit({ type }, pick(t));
+    };
+  registerPull(
+    registry,
+    'hastack_health_probes_total',
+    'Health probes run, by check type',
+    'counter',
+    ['type'],
+    perType((t) => t.probes),
+  );
+  registerPull(
+    registry,
+    'hastack_health_probe_failures_total',
+    'Failed health probes, by check type',
+    'counter',
+    ['type'],
+    perType((t) => t.failures),
+  );
+  registerPull(
+    registry,
+    'hastack_health_transitions_total',
+    'Real server health transitions',
+    'counter',
+    ['to'],
+    (emit) => {
+      const totals = health();
+      if (totals === undefined) return;
+      emit({ to: 'up' }, totals.transitions.up);
+      emit({ to: 'down' }, totals.transitions.down);
+    },
+  );
+}
 
-  const counter = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    fill: (c: Counter<L>) => void,
-  ) =>
+function register(registry: Registry, spec: MetricSpec, status: () => RuntimeStatus): void {
+  registerPull(registry, spec.name, spec.help, spec.kind, spec.labelNames, (emit) =>
+    spec.fill(status(), emit),
+  );
+}
+
+/** A prom-client metric whose series are rebuilt from scratch at every scrape. */
+function registerPull(
+  registry: Registry,
+  name: string,
+  help: string,
+  kind: Kind,
+  labelNames: readonly string[],
+  fill: (emit: Emit) => void,
+): void {
+  const options = { name, help, labelNames, registers: [registry] };
+  if (kind === 'counter') {
     new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
+      ...options,
       collect() {
         this.reset();
-        fill(this);
+        fill((labels, value) => this.inc(labels, value));
       },
     });
-  const gauge = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    fill: (g: Gauge<L>) => void,
-  ) =>
+  } else {
     new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
+      ...options,
       collect() {
         this.reset();
-        fill(this);
+        fill((labels, value) => this.set(labels, value));
       },
     });
-
-  gauge('hastack_build_info', 'hastack version', ['version'], (g) => g.set({ version: status().version }, 1));
-  gauge('hastack_uptime_seconds', 'Seconds since hastack started', [], (g) => g.set(status().uptimeSeconds));
-  counter('hastack_config_reloads_total', 'Successful configuration reloads', [], (c) =>
-    c.inc(status().reloads.count),
-  );
-  counter('hastack_config_reload_failures_total', 'Rejected configuration reloads', [], (c) =>
-    c.inc(status().reloads.failures),
-  );
-
-  const vsLabel = (vs: RuntimeStatus['virtualServers'][number]) => ({
-    virtual_server: vs.name,
-    protocol: vs.protocol,
-    address: `${vs.host}:${vs.port}`,
-  });
-  gauge('hastack_virtual_server_up', 'Quorum state of the virtual server (1 up, 0 down)', vsLabels, (g) => {
-    for (const vs of status().virtualServers) g.set(vsLabel(vs), vs.quorumUp ? 1 : 0);
-  });
-  gauge('hastack_virtual_server_sorry_active', 'Sorry server in use (1) or not (0)', vsLabels, (g) => {
-    for (const vs of status().virtualServers) g.set(vsLabel(vs), vs.sorryActive ? 1 : 0);
-  });
-  gauge('hastack_virtual_server_live_weight', 'Sum of the weights of live real servers', vsLabels, (g) => {
-    for (const vs of status().virtualServers) g.set(vsLabel(vs), vs.liveWeight);
-  });
-  gauge(
-    'hastack_virtual_server_active_connections',
-    'Established proxied connections (IPVS ActiveConn)',
-    vsLabels,
-    (g) => {
-      for (const vs of status().virtualServers) g.set(vsLabel(vs), vs.connections.active);
-    },
-  );
-  gauge(
-    'hastack_virtual_server_inactive_connections',
-    'Half-closed proxied connections (IPVS InActConn)',
-    vsLabels,
-    (g) => {
-      for (const vs of status().virtualServers) g.set(vsLabel(vs), vs.connections.inactive);
-    },
-  );
-  counter('hastack_virtual_server_connections_total', 'Connections accepted', vsLabels, (c) => {
-    for (const vs of status().virtualServers) c.inc(vsLabel(vs), vs.stats.conns);
-  });
-  counter('hastack_virtual_server_bytes_in_total', 'Bytes from clients', vsLabels, (c) => {
-    for (const vs of status().virtualServers) c.inc(vsLabel(vs), vs.stats.inBytes);
-  });
-  counter('hastack_virtual_server_bytes_out_total', 'Bytes to clients', vsLabels, (c) => {
-    for (const vs of status().virtualServers) c.inc(vsLabel(vs), vs.stats.outBytes);
-  });
-  counter(
-    'hastack_virtual_server_no_destination_total',
-    'Clients turned away: no server could take them',
-    vsLabels,
-    (c) => {
-      for (const vs of status().virtualServers) c.inc(vsLabel(vs), vs.noDestination);
-    },
-  );
-
-  const eachRs = (
-    fn: (
-      labels: Record<(typeof rsLabels)[number], string>,
-      rs: RuntimeStatus['virtualServers'][number]['realServers'][number],
-    ) => void,
-  ) => {
-    for (const vs of status().virtualServers) {
-      for (const rs of vs.realServers) fn({ virtual_server: vs.name, real_server: rs.key }, rs);
-    }
-  };
-  gauge('hastack_real_server_up', 'Health of the real server (1 up, 0 down)', rsLabels, (g) =>
-    eachRs((l, rs) => g.set(l, rs.up ? 1 : 0)),
-  );
-  gauge('hastack_real_server_weight', 'Effective weight used by the scheduler', rsLabels, (g) =>
-    eachRs((l, rs) => g.set(l, rs.weight)),
-  );
-  gauge(
-    'hastack_real_server_active_connections',
-    'Established connections (IPVS ActiveConn)',
-    rsLabels,
-    (g) => eachRs((l, rs) => g.set(l, rs.activeConns)),
-  );
-  gauge(
-    'hastack_real_server_inactive_connections',
-    'Half-closed connections (IPVS InActConn)',
-    rsLabels,
-    (g) => eachRs((l, rs) => g.set(l, rs.inactiveConns)),
-  );
-  counter('hastack_real_server_connections_total', 'Connections sent to the real server', rsLabels, (c) =>
-    eachRs((l, rs) => c.inc(l, rs.stats.conns)),
-  );
-  counter(
-    'hastack_real_server_connect_failures_total',
-    'Failed connects to the real server (retried elsewhere)',
-    rsLabels,
-    (c) => eachRs((l, rs) => c.inc(l, rs.connectFailures)),
-  );
-  counter('hastack_real_server_bytes_in_total', 'Bytes from clients to the real server', rsLabels, (c) =>
-    eachRs((l, rs) => c.inc(l, rs.stats.inBytes)),
-  );
-  counter('hastack_real_server_bytes_out_total', 'Bytes from the real server to clients', rsLabels, (c) =>
-    eachRs((l, rs) => c.inc(l, rs.stats.outBytes)),
-  );
-
-  counter('hastack_health_probes_total', 'Health probes run, by check type', ['type'], (c) => {
-    const totals = source.health?.counters();
-    if (totals !== undefined)
-      for (const [type, t] of Object.entries(totals.byType)) c.inc({ type }, t.probes);
-  });
-  counter('hastack_health_probe_failures_total', 'Failed health probes, by check type', ['type'], (c) => {
-    const totals = source.health?.counters();
-    if (totals !== undefined)
-      for (const [type, t] of Object.entries(totals.byType)) c.inc({ type }, t.failures);
-  });
-  counter('hastack_health_transitions_total', 'Real server health transitions', ['to'], (c) => {
-    const totals = source.health?.counters();
-    if (totals === undefined) return;
-    c.inc({ to: 'up' }, totals.transitions.up);
-    c.inc({ to: 'down' }, totals.transitions.down);
-  });
+  }
 }
