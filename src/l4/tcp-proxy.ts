@@ -8,6 +8,7 @@ import {
   type RoutedConnection,
 } from './destination-pool.ts';
 import type { PersistenceTemplate } from './persistence.ts';
+import { RelayBufferPool } from './relay-buffer-pool.ts';
 
 export interface TcpProxyOptions {
   host: string;
@@ -38,7 +39,22 @@ type TaggedSocket = net.Socket & { [kConn]: ProxiedConnection };
  */
 class ProxiedConnection implements RoutedConnection {
   readonly proxy: TcpProxy;
+  /** The socket the server accepted; its handle now belongs to `client`. Kept for the server's connection count. */
+  readonly accepted: net.Socket;
   readonly client: net.Socket;
+  /** Read buffers, one per direction: a read lands here and is written on before the next read. */
+  readonly clientBuffer: Buffer;
+  readonly upstreamBuffer: Buffer;
+  /** A write is still pending and points into the source's read buffer: the source is paused. */
+  clientWaits = false;
+  upstreamWaits = false;
+  /** What the client sent before a connect succeeded (reading pauses after one chunk). */
+  early: Buffer | undefined = undefined;
+  /** The client's FIN came while still connecting. */
+  clientEnded = false;
+  /** Write completions (one closure pair per connection, none per chunk). */
+  readonly afterUpstreamWrite: () => void;
+  readonly afterClientWrite: () => void;
   upstream: net.Socket | undefined = undefined;
   clientHost: string;
   clientPort: number;
@@ -57,11 +73,33 @@ class ProxiedConnection implements RoutedConnection {
   clientError: string | undefined = undefined;
   upstreamError: string | undefined = undefined;
 
-  constructor(proxy: TcpProxy, client: net.Socket) {
+  constructor(proxy: TcpProxy, accepted: net.Socket, buffers: RelayBufferPool) {
     this.proxy = proxy;
-    this.client = client;
-    this.clientHost = client.remoteAddress ?? '';
-    this.clientPort = client.remotePort ?? 0;
+    this.accepted = accepted;
+    this.clientHost = accepted.remoteAddress ?? '';
+    this.clientPort = accepted.remotePort ?? 0;
+    this.clientBuffer = buffers.take();
+    this.upstreamBuffer = buffers.take();
+    // Take over the accepted socket's handle so that reads go into our buffer (`onread`).
+    const handle = (accepted as net.Socket & { _handle: unknown })._handle;
+    (accepted as net.Socket & { _handle: unknown })._handle = null;
+    this.client = new net.Socket({
+      handle,
+      allowHalfOpen: true,
+      onread: { buffer: this.clientBuffer, callback: onClientRead },
+    } as net.SocketConstructorOpts);
+    this.afterUpstreamWrite = () => {
+      if (this.clientWaits && this.upstream !== undefined && this.upstream.writableLength === 0) {
+        this.clientWaits = false;
+        if (!this.client.destroyed) this.client.resume();
+      }
+    };
+    this.afterClientWrite = () => {
+      if (this.upstreamWaits && this.client.writableLength === 0) {
+        this.upstreamWaits = false;
+        if (this.upstream !== undefined && !this.upstream.destroyed) this.upstream.resume();
+      }
+    };
   }
 }
 
@@ -71,28 +109,48 @@ function conn(socket: net.Socket): ProxiedConnection {
 
 // --- shared handlers (this = the socket that emitted) ---------------------------
 
-function onData(this: net.Socket, chunk: Buffer): void {
+/**
+ * A read from the client landed in `clientBuffer`. Returning false pauses reading:
+ * done while the write still points into the buffer, so the next read cannot
+ * overwrite bytes not yet handed to the kernel.
+ */
+function onClientRead(this: net.Socket, nread: number, buf: Buffer): boolean {
   const c = conn(this);
-  const fromClient = this === c.client;
-  const other = fromClient ? c.upstream! : c.client;
-  if (other.destroyed) return;
-  if (fromClient) c.proxy.pool.countIn(c, chunk.length);
-  else c.proxy.pool.countOut(c, chunk.length);
-  if (!other.write(chunk)) {
-    // Backpressure: stop reading until the slow side drains.
-    this.pause();
-    c.proxy.pool.stats.countPause();
+  const up = c.upstream;
+  if (up === undefined || up.destroyed) return false;
+  c.proxy.pool.countIn(c, nread);
+  if (!c.connected) {
+    // Still connecting (maybe to a server that will refuse): keep a copy until a connect succeeds.
+    c.early = Buffer.from(buf.subarray(0, nread));
+    c.clientWaits = true;
+    return false;
   }
+  up.write(buf.subarray(0, nread), c.afterUpstreamWrite);
+  if (up.writableLength === 0) return true;
+  c.clientWaits = true;
+  c.proxy.pool.stats.countPause();
+  return false;
 }
 
-function onDrain(this: net.Socket): void {
+function onUpstreamRead(this: net.Socket, nread: number, buf: Buffer): boolean {
   const c = conn(this);
-  const source = this === c.client ? c.upstream : c.client;
-  if (source !== undefined && !source.destroyed) source.resume();
+  const client = c.client;
+  if (this !== c.upstream || client.destroyed) return false;
+  c.proxy.pool.countOut(c, nread);
+  client.write(buf.subarray(0, nread), c.afterClientWrite);
+  if (client.writableLength === 0) return true;
+  c.upstreamWaits = true;
+  c.proxy.pool.stats.countPause();
+  return false;
 }
 
 function onEnd(this: net.Socket): void {
   const c = conn(this);
+  if (this === c.client && !c.connected) {
+    // FIN before any connect succeeded: passed on once one does (see established()).
+    c.clientEnded = true;
+    return;
+  }
   if (!c.finSeen) {
     c.finSeen = true;
     c.proxy.pool.finish(c);
@@ -186,6 +244,7 @@ export class TcpProxy {
   readonly #options: TcpProxyOptions;
   readonly #logger: Logger;
   readonly #connections = new Set<ProxiedConnection>();
+  readonly #buffers = new RelayBufferPool();
   #idleTimeoutMs: number;
   #connectTimeoutMs: number;
   #listening = false;
@@ -199,7 +258,10 @@ export class TcpProxy {
     this.#logger = options.logger;
     this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#connectTimeoutMs = options.connectTimeoutMs;
-    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    // pauseOnConnect: nothing is read before the connection's own socket takes over the handle.
+    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) =>
+      this.#accept(socket),
+    );
     this.#server.on('error', (err) => this.#logger.error({ err }, 'listener error'));
   }
 
@@ -328,12 +390,15 @@ export class TcpProxy {
       return;
     }
     if (this.#idleTimeoutMs > 0) c.client.setTimeout(this.#idleTimeoutMs);
-    c.client.on('data', onData);
-    c.client.on('drain', onDrain);
-    c.client.on('end', onEnd);
-    up.on('data', onData);
-    up.on('drain', onDrain);
     up.on('end', onEnd);
+    // Bytes that came during the connect go first; the client reads on once they are written.
+    if (c.early !== undefined) {
+      up.write(c.early, c.afterUpstreamWrite);
+      c.early = undefined;
+    } else if (c.clientWaits) {
+      c.afterUpstreamWrite();
+    }
+    if (c.clientEnded) onEnd.call(c.client);
   }
 
   connectFailed(c: ProxiedConnection): void {
@@ -358,6 +423,10 @@ export class TcpProxy {
     if (c.done || !c.clientClosed || !c.upstreamClosed) return;
     c.done = true;
     this.pool.unbind(c, this.#options.now());
+    // Both sockets are closed: no write can still point into the buffers.
+    this.#buffers.give(c.clientBuffer);
+    this.#buffers.give(c.upstreamBuffer);
+    c.accepted.destroy();
     this.#connections.delete(c);
     if (this.#connections.size === 0) {
       const waiters = this.#emptyWaiters;
@@ -368,11 +437,14 @@ export class TcpProxy {
 
   // --- internals -----------------------------------------------------------------
 
-  #accept(client: net.Socket): void {
-    const c = new ProxiedConnection(this, client);
+  #accept(accepted: net.Socket): void {
+    const c = new ProxiedConnection(this, accepted, this.#buffers);
+    const client = c.client;
+    client.setNoDelay(true);
     (client as TaggedSocket)[kConn] = c;
     this.#connections.add(c);
     client.on('error', onError);
+    client.on('end', onEnd);
     client.on('close', onClientClose);
     client.on('timeout', onTimeout);
     if (this.#closing) {
@@ -403,7 +475,13 @@ export class TcpProxy {
     if (dest === undefined) return false;
     this.pool.bind(c, dest, c.attempts === 0);
     c.attempts++;
-    const up = net.connect({ host: dest.host, port: dest.port, allowHalfOpen: true, noDelay: true });
+    const up = net.connect({
+      host: dest.host,
+      port: dest.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: { buffer: c.upstreamBuffer, callback: onUpstreamRead },
+    } as net.NetConnectOpts);
     (up as TaggedSocket)[kConn] = c;
     c.upstream = up;
     c.upstreamClosed = false;

@@ -73,6 +73,21 @@ describe('L4 TCP virtual server', () => {
     const { port } = await service(vsConfig({ realServers: rsOf([a!]) }));
     // The backend writes "[A]" only after it saw the client's FIN.
     assert.equal(await request(port, 'hello'), 'hello[A]');
+    // A FIN with no data, sent before the proxy has connected upstream, is passed on too.
+    assert.equal(await request(port, ''), '[A]');
+  });
+
+  it('keeps what the client sent while the first server refused, and the FIN after it', async () => {
+    const dead = await closedPort();
+    const [b] = await backends('B');
+    const { port } = await service(
+      vsConfig({ scheduler: 'rr', realServers: [realServer('127.0.0.1', dead), ...rsOf([b!])] }),
+    );
+    for (let i = 0; i < 4; i++) {
+      const payload = `early-${i}-${'x'.repeat(i * 5000)}`;
+      assert.equal(await request(port, payload), `${payload}[B]`);
+      assert.equal(await request(port, ''), '[B]');
+    }
   });
 
   it('applies backpressure: a slow reader keeps the proxy from buffering a large transfer', async () => {
