@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { intOption, listOption, secondsOption } from '../options.ts';
+import { intOption, listOption, secondsOption } from '../../../bench/lib/options.ts';
 
 const ENV = 'HASTACK_BENCH_TEST_OPTION';
 afterEach(() => {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { runCleanup } from '../cleanup.ts';
-import { runPinned, spawnPinned } from '../pinned-process.ts';
-import { canConnect, freePort, waitForPort } from '../ports.ts';
-import { makeTempDir } from '../temp-dir.ts';
-import { findExecutable, missingToolsError, requireTools } from '../tools.ts';
+import { runCleanup } from '../../../bench/lib/cleanup.ts';
+import { runPinned, spawnPinned } from '../../../bench/lib/pinned-process.ts';
+import { canConnect, freePort, waitForPort } from '../../../bench/lib/ports.ts';
+import { makeTempDir } from '../../../bench/lib/temp-dir.ts';
+import { findExecutable, missingToolsError, requireTools } from '../../../bench/lib/tools.ts';
 
 const haveTaskset = findExecutable('taskset') !== undefined;
 const needsTaskset = {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatMs, formatRate, formatRatio } from '../format.ts';
-import { median, ratio } from '../stats.ts';
-import { formatTable } from '../table.ts';
+import { formatMs, formatRate, formatRatio } from '../../../bench/lib/format.ts';
+import { median, ratio } from '../../../bench/lib/stats.ts';
+import { formatTable } from '../../../bench/lib/table.ts';
 
 test('median of odd and even counts, order-independent', () => {
   assert.equal(median([3, 1, 2]), 2);

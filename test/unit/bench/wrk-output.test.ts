@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseWrkOutput, totalSocketErrors } from '../wrk-output.ts';
+import { parseWrkOutput, totalSocketErrors } from '../../../bench/lib/wrk-output.ts';
 
 const KEEP_ALIVE = `Running 2s test @ http://127.0.0.1:46793/
   1 threads and 64 connections
