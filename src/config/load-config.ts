@@ -2,15 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isSeq, LineCounter, type Node, type Pair, parseDocument, type Scalar } from 'yaml';
 import { HastackError } from '../core/errors.ts';
 import { ConfigError, formatPath, type LocatedIssue } from './config-error.ts';
-import type { ConfigWarning, HastackConfig } from './model.ts';
+import type { ConfigWarning } from './model.ts';
 import { normalizeConfig } from './normalize.ts';
 import { configSchema } from './schema.ts';
+import type { FullConfig } from './sections.ts';
 
 /** Maps a key path in the raw config to the line it came from (1-based), when known. */
 export type LineLookup = (path: readonly PropertyKey[]) => number | undefined;
 
 export interface LoadedConfig {
-  config: HastackConfig;
+  config: FullConfig;
   warnings: ConfigWarning[];
   /** Where it came from, for reloads and messages. */
   source: { kind: 'yaml' | 'keepalived' | 'builtin'; file?: string };
@@ -23,7 +24,7 @@ const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
  * Validates a raw config object (from YAML or the keepalived converter) and returns
  * the model, or throws a ConfigError naming every bad key with its line.
  */
-export function validateRawConfig(raw: unknown, file?: string, lineOf?: LineLookup): HastackConfig {
+export function validateRawConfig(raw: unknown, file?: string, lineOf?: LineLookup): FullConfig {
   const located = (path: readonly PropertyKey[], message: string): LocatedIssue => {
     // The deepest path that has a line wins: a missing key is reported at its parent.
     let line: number | undefined;
@@ -50,7 +51,7 @@ export function validateRawConfig(raw: unknown, file?: string, lineOf?: LineLook
   return config;
 }
 
-export function parseYamlConfig(text: string, file?: string): HastackConfig {
+export function parseYamlConfig(text: string, file?: string): FullConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -1,12 +1,8 @@
 import { formatHostPort, isLoopback } from '../core/address.ts';
-import type {
-  CheckSpec,
-  CheckTiming,
-  HastackConfig,
-  RealServerConfig,
-  VirtualServerConfig,
-} from './model.ts';
-import type { ParsedCheck, ParsedConfig } from './schema.ts';
+import type { HastackConfig, RealServerConfig, VirtualServerConfig } from './model.ts';
+import { normalizeCheck } from './normalize-check.ts';
+import type { ParsedConfig } from './schema.ts';
+import { type FullConfig, type SectionKey, type SectionsConfig, sectionSchemas } from './sections.ts';
 
 /** A problem found after the schema passed: cross-field rules. */
 export interface ConfigIssue {
@@ -14,88 +10,11 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** Defaults for checks in the YAML form (keepalived.conf supplies its own, explicitly). */
-export const CHECK_DEFAULTS: Readonly<CheckTiming> = {
-  intervalMs: 2000,
-  timeoutMs: 2000,
-  retries: 0,
-  retryDelayMs: 1000,
-  rise: 2,
-  fall: 3,
-  startDown: false,
-  warmupMs: 0,
-};
-
-type VsParsed = ParsedConfig['virtual_servers'][number];
-
-function timingOf(check: ParsedCheck, vs: VsParsed): CheckTiming {
-  const intervalMs = check.interval ?? vs.delay_loop ?? CHECK_DEFAULTS.intervalMs;
-  return {
-    intervalMs,
-    timeoutMs: check.timeout ?? Math.min(CHECK_DEFAULTS.timeoutMs, intervalMs),
-    retries: check.retries ?? CHECK_DEFAULTS.retries,
-    retryDelayMs: check.retry_delay ?? CHECK_DEFAULTS.retryDelayMs,
-    rise: check.rise ?? CHECK_DEFAULTS.rise,
-    fall: check.fall ?? CHECK_DEFAULTS.fall,
-    startDown: check.alpha ?? vs.alpha,
-    warmupMs: check.warmup ?? CHECK_DEFAULTS.warmupMs,
-  };
-}
-
-function checkOf(check: ParsedCheck, vs: VsParsed): CheckSpec {
-  const timing = timingOf(check, vs);
-  const target = {
-    ...(check.connect_host !== undefined && { connectHost: check.connect_host }),
-    ...(check.connect_port !== undefined && { connectPort: check.connect_port }),
-    ...(check.bind_host !== undefined && { bindHost: check.bind_host }),
-    ...(check.bind_port !== undefined && { bindPort: check.bind_port }),
-  };
-  switch (check.type) {
-    case 'tcp':
-    case 'icmp':
-      return { type: check.type, ...target, ...timing };
-    case 'http':
-    case 'https': {
-      const urls = check.urls?.map((u) => ({
-        path: u.path,
-        status: u.status ?? [{ min: 200, max: 299 }],
-        ...(u.digest !== undefined && { digest: u.digest.toLowerCase() }),
-        ...(u.body_regex !== undefined && { bodyRegex: u.body_regex }),
-        ...(u.virtualhost !== undefined && { virtualhost: u.virtualhost }),
-      })) ?? [
-        {
-          path: check.path ?? '/',
-          status: check.status ?? [{ min: 200, max: 299 }],
-          ...(check.digest !== undefined && { digest: check.digest.toLowerCase() }),
-          ...(check.body_regex !== undefined && { bodyRegex: check.body_regex }),
-        },
-      ];
-      return {
-        type: 'http',
-        tls: check.type === 'https',
-        urls,
-        ...(check.virtualhost !== undefined && { virtualhost: check.virtualhost }),
-        ...(check.sni !== undefined && { sni: check.sni }),
-        httpVersion: check.http_version ?? '1.1',
-        verifyTls: check.verify_tls ?? false,
-        ...target,
-        ...timing,
-      };
-    }
-    case 'smtp':
-      return { type: 'smtp', helo: check.helo ?? 'hastack', ...target, ...timing };
-    case 'dns':
-      return { type: 'dns', qtype: check.query_type ?? 'SOA', name: check.name ?? '.', ...target, ...timing };
-    case 'misc':
-      return { type: 'misc', command: check.command, dynamic: check.dynamic ?? false, ...target, ...timing };
-  }
-}
-
 /**
  * Turns a schema-valid config into the model, applying cascading defaults and the
  * rules a schema cannot express (unique names, token on public admin...).
  */
-export function normalizeConfig(parsed: ParsedConfig): { config: HastackConfig; issues: ConfigIssue[] } {
+export function normalizeConfig(parsed: ParsedConfig): { config: FullConfig; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const names = new Map<string, number>();
   const listens = new Map<string, number>();
@@ -143,7 +62,9 @@ export function normalizeConfig(parsed: ParsedConfig): { config: HastackConfig; 
           message: 'lthreshold must not exceed uthreshold',
         });
       }
-      const checks = (rs.checks ?? vs.checks).map((c) => checkOf(c, vs));
+      const checks = (rs.checks ?? vs.checks).map((c) =>
+        normalizeCheck(c, { intervalMs: vs.delay_loop, startDown: vs.alpha }),
+      );
       checks.forEach((c, k) => {
         if (c.type === 'icmp' || c.type === 'misc') return;
         if (c.timeoutMs === 0) {
@@ -220,7 +141,17 @@ export function normalizeConfig(parsed: ParsedConfig): { config: HastackConfig; 
       log: { level: parsed.log.level },
       shutdownGraceMs: parsed.shutdown_grace,
       virtualServers,
+      sections: sectionsOf(parsed),
     },
     issues,
   };
+}
+
+function sectionsOf(parsed: ParsedConfig): SectionsConfig {
+  const sections: Record<string, unknown> = {};
+  for (const key of Object.keys(sectionSchemas) as SectionKey[]) {
+    const value = (parsed as Record<string, unknown>)[key];
+    if (value !== undefined) sections[key] = value;
+  }
+  return sections as SectionsConfig;
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { parseHostPort } from '../core/address.ts';
-import { parseDuration } from '../core/duration.ts';
-import { DNS_QUERY_TYPES, SCHEDULER_NAMES, type StatusRange } from './model.ts';
+import { SCHEDULER_NAMES } from './model.ts';
+import { checkSchema, command, duration, hostPort } from './schema-parts.ts';
+import { sectionSchemas } from './sections.ts';
+
+export { checkSchema, type ParsedCheck, type RawCheck } from './schema-parts.ts';
 
 /*
  * The YAML file's schema. Keys are snake_case and follow keepalived's names where
@@ -9,119 +11,6 @@ import { DNS_QUERY_TYPES, SCHEDULER_NAMES, type StatusRange } from './model.ts';
  * parsed into its model form here (durations → ms, addresses → host/port) so that
  * errors point at the exact key that is wrong.
  */
-
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
-function hostPort(defaultPort?: number) {
-  return z.string().transform((value, ctx) => {
-    try {
-      return parseHostPort(value, defaultPort);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
-}
-
-const port = z.number().int().min(0).max(65535);
-const positiveInt = z.number().int().min(1);
-const command = z.string().min(1);
-
-/** "200-299", 200, or a list of those. */
-const statusRanges = z
-  .union([z.number().int(), z.string(), z.array(z.union([z.number().int(), z.string()]))])
-  .transform((value, ctx): StatusRange[] => {
-    const items = Array.isArray(value) ? value : [value];
-    const out: StatusRange[] = [];
-    for (const item of items) {
-      for (const part of String(item).split(',')) {
-        const m = /^\s*(\d{3})(?:\s*-\s*(\d{3}))?\s*$/.exec(part);
-        if (m === null) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `invalid status code or range "${part}" (use 200 or 200-299)`,
-          });
-          return z.NEVER;
-        }
-        const min = Number(m[1]);
-        const max = m[2] === undefined ? min : Number(m[2]);
-        if (min < 100 || max > 599 || max < min) {
-          ctx.addIssue({ code: 'custom', message: `status range "${part}" must lie within 100-599` });
-          return z.NEVER;
-        }
-        out.push({ min, max });
-      }
-    }
-    return out;
-  });
-
-/** Timing/damping keys any check accepts; all optional so defaults can cascade. */
-const checkCommon = {
-  interval: duration.optional(),
-  timeout: duration.optional(),
-  retries: z.number().int().min(0).max(100).optional(),
-  retry_delay: duration.optional(),
-  rise: positiveInt.max(1000).optional(),
-  fall: positiveInt.max(1000).optional(),
-  alpha: z.boolean().optional(),
-  warmup: duration.optional(),
-  connect_host: z.string().min(1).optional(),
-  connect_port: port.optional(),
-  bind_host: z.string().min(1).optional(),
-  bind_port: port.optional(),
-};
-
-const httpUrl = z.strictObject({
-  path: z.string().startsWith('/'),
-  status: statusRanges.optional(),
-  digest: z
-    .string()
-    .regex(/^[0-9a-fA-F]{32}$/, 'digest must be 32 hex digits (MD5)')
-    .optional(),
-  body_regex: z.string().optional(),
-  virtualhost: z.string().optional(),
-});
-
-export const checkSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('tcp'), ...checkCommon }),
-  z.strictObject({
-    type: z.enum(['http', 'https']),
-    ...checkCommon,
-    /** Shorthand for a single URL. */
-    path: z.string().startsWith('/').optional(),
-    status: statusRanges.optional(),
-    digest: httpUrl.shape.digest,
-    body_regex: z.string().optional(),
-    urls: z.array(httpUrl).min(1).optional(),
-    virtualhost: z.string().optional(),
-    sni: z.string().optional(),
-    http_version: z.enum(['1.0', '1.0C', '1.1']).optional(),
-    verify_tls: z.boolean().optional(),
-  }),
-  z.strictObject({ type: z.literal('smtp'), ...checkCommon, helo: z.string().min(1).optional() }),
-  z.strictObject({
-    type: z.literal('dns'),
-    ...checkCommon,
-    query_type: z.enum(DNS_QUERY_TYPES).optional(),
-    name: z.string().min(1).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('misc'),
-    ...checkCommon,
-    command,
-    dynamic: z.boolean().optional(),
-  }),
-  z.strictObject({ type: z.literal('icmp'), ...checkCommon }),
-]);
-export type RawCheck = z.input<typeof checkSchema>;
-export type ParsedCheck = z.output<typeof checkSchema>;
 
 const realServer = z.strictObject({
   address: hostPort(),
@@ -194,6 +83,7 @@ export const configSchema = z.strictObject({
     .default({ level: 'info' }),
   shutdown_grace: duration.default(10_000),
   virtual_servers: z.array(virtualServerSchema).default([]),
+  ...sectionSchemas,
 });
 
 /** The raw (input) form: what a YAML file or the keepalived.conf converter produces. */

@@ -3,7 +3,24 @@
  * HTTP health checks in front of three demo web servers. Later parts (VRRP, proxy,
  * caches, DNS, database) join this file.
  */
-export function demoConfigYaml(o: { port: number; adminPort: number; backendPorts: number[] }): string {
+export interface DemoPorts {
+  port: number;
+  adminPort: number;
+  backendPorts: number[];
+}
+
+/**
+ * Sections other components add to the demo, each a function returning YAML text
+ * (ending in a newline). One line per component; the markers show where each goes.
+ */
+const DEMO_SECTIONS: readonly ((o: DemoPorts) => string)[] = [
+  // <memcached demo>
+  // <http demo>
+  // <database demo>
+  // <dns demo>
+];
+
+export function demoConfigYaml(o: DemoPorts): string {
   return `# hastack demo (embedded default)
 admin:
   listen: 127.0.0.1:${o.adminPort}
@@ -26,5 +43,5 @@ virtual_servers:
         fall: 2
     real_servers:
 ${o.backendPorts.map((p, i) => `      - address: 127.0.0.1:${p}\n        weight: ${i === 0 ? 2 : 1}`).join('\n')}
-`;
+${DEMO_SECTIONS.map((section) => section(o)).join('')}`;
 }

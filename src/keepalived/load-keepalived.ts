@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../config/config-error.ts';
 import { type LoadedConfig, readConfigFile, validateRawConfig } from '../config/load-config.ts';
-import type { ConfigWarning, HastackConfig } from '../config/model.ts';
+import type { ConfigWarning } from '../config/model.ts';
+import type { FullConfig } from '../config/sections.ts';
 import type { RandomSource } from '../core/clock.ts';
 import { parseBlocks } from './block-parser.ts';
 import { type ConvertResult, convertKeepalived } from './convert.ts';
@@ -49,7 +50,7 @@ export function parseKeepalivedConfig(
 }
 
 /** Schema validation with errors pointed at the keepalived file and line that produced the key. */
-function validateConverted(converted: ConvertResult, file: string): HastackConfig {
+function validateConverted(converted: ConvertResult, file: string): FullConfig {
   try {
     return validateRawConfig(converted.raw, file, converted.lineOf);
   } catch (err) {

@@ -243,7 +243,7 @@ function register(registry: Registry, spec: MetricSpec, status: () => RuntimeSta
 }
 
 /** A prom-client metric whose series are rebuilt from scratch at every scrape. */
-function registerPull(
+export function registerPull(
   registry: Registry,
   name: string,
   help: string,

@@ -2,11 +2,14 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { AdminServer } from '../admin/admin-server.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
-import type { HastackConfig, VirtualServerConfig } from '../config/model.ts';
+import type { VirtualServerConfig } from '../config/model.ts';
+import type { FullConfig } from '../config/sections.ts';
 import { HastackError } from '../core/errors.ts';
 import { HealthMonitor } from '../health/health-monitor.ts';
 import { VirtualServer } from '../l4/virtual-server.ts';
-import { registerMetrics } from '../metrics/collectors.ts';
+import { registerMetrics, registerPull } from '../metrics/collectors.ts';
+import { serviceFactories } from './service-registry.ts';
+import type { ManagedService, ServiceFactory } from './services.ts';
 import type { RuntimeStatus } from './status.ts';
 
 import { VERSION } from './version.ts';
@@ -38,6 +41,8 @@ export class Runtime {
   readonly #startedAt = Date.now();
   #health: HealthMonitor | undefined;
   #virtualServers = new Map<string, VirtualServer>();
+  /** Running component services by section key, in start order. */
+  #services = new Map<string, { factory: ServiceFactory; service: ManagedService }>();
   #admin: AdminServer | undefined;
   #loaded: LoadedConfig | undefined;
   #reloads: ReloadState = { count: 0, failures: 0 };
@@ -48,9 +53,17 @@ export class Runtime {
     this.#logger = options.logger;
     this.#loadConfig = options.loadConfig;
     registerMetrics(this.#registry, this);
+    for (const factory of serviceFactories) {
+      for (const spec of factory.metrics ?? []) {
+        registerPull(this.#registry, spec.name, spec.help, spec.kind, spec.labelNames, (emit) => {
+          const running = this.#services.get(factory.key);
+          if (running !== undefined) spec.fill(running.service, emit);
+        });
+      }
+    }
   }
 
-  get config(): HastackConfig | undefined {
+  get config(): FullConfig | undefined {
     return this.#loaded?.config;
   }
 
@@ -69,6 +82,10 @@ export class Runtime {
     this.#health = new HealthMonitor({ logger: this.#logger });
     try {
       for (const vsConfig of loaded.config.virtualServers) await this.#startVirtualServer(vsConfig);
+      for (const factory of serviceFactories) {
+        const section = (loaded.config.sections as Record<string, unknown>)[factory.key];
+        if (section !== undefined) await this.#startService(factory, section);
+      }
       if (loaded.config.admin.enabled) {
         this.#admin = new AdminServer(loaded.config.admin, this, this.#logger.child({ component: 'admin' }));
         await this.#admin.start();
@@ -91,6 +108,20 @@ export class Runtime {
     await vs.start();
     this.#virtualServers.set(config.name, vs);
     return vs;
+  }
+
+  async #startService(factory: ServiceFactory, section: unknown): Promise<void> {
+    const service = factory.create(section, {
+      logger: this.#logger.child({ component: factory.key }),
+      health: this.#health!,
+    });
+    await service.start();
+    this.#services.set(factory.key, { factory, service });
+  }
+
+  /** A running component service by its section key (memcached, vrrp...). */
+  service(key: string): ManagedService | undefined {
+    return this.#services.get(key)?.service;
   }
 
   virtualServer(name: string): VirtualServer {
@@ -157,6 +188,22 @@ export class Runtime {
       if (existing === undefined) await this.#startVirtualServer(config);
       else await existing.update(config);
     }
+    for (const factory of serviceFactories) {
+      const section = (next.config.sections as Record<string, unknown>)[factory.key];
+      const running = this.#services.get(factory.key);
+      if (section === undefined && running !== undefined) {
+        this.#services.delete(factory.key);
+        running.service
+          .stop(grace)
+          .catch((err: unknown) =>
+            this.#logger.error({ err, component: factory.key }, 'stopping removed component failed'),
+          );
+      } else if (section !== undefined && running === undefined) {
+        await this.#startService(factory, section);
+      } else if (section !== undefined && running !== undefined) {
+        await running.service.update(section);
+      }
+    }
     const adminConfig = next.config.admin;
     if (this.#admin !== undefined && !adminConfig.enabled) {
       await this.#admin.stop();
@@ -184,6 +231,9 @@ export class Runtime {
       reloads: { ...this.#reloads },
       admin: this.#admin?.url,
       virtualServers: [...this.#virtualServers.values()].map((vs) => vs.snapshot()),
+      services: Object.fromEntries(
+        [...this.#services].map(([key, { service }]) => [key, service.snapshot()]),
+      ),
     };
   }
 
@@ -191,6 +241,15 @@ export class Runtime {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#logger.info({ graceMs }, 'stopping: no new connections, draining');
+    // Components stop in reverse start order (a VIP goes before what answers on it).
+    for (const { factory, service } of [...this.#services.values()].reverse()) {
+      try {
+        await service.stop(graceMs);
+      } catch (err) {
+        this.#logger.error({ err, component: factory.key }, 'component stop failed');
+      }
+    }
+    this.#services.clear();
     await Promise.allSettled([...this.#virtualServers.values()].map((vs) => vs.stop(graceMs)));
     this.#virtualServers.clear();
     await this.#admin?.stop();

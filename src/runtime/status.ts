@@ -12,4 +12,6 @@ export interface RuntimeStatus {
   reloads: { count: number; failures: number; lastAt?: number; lastError?: string };
   admin: string | undefined;
   virtualServers: VirtualServerSnapshot[];
+  /** Snapshots of component services by section key (memcached, vrrp, http...). */
+  services: Record<string, unknown>;
 }

@@ -10,6 +10,7 @@ import {
 } from '../format-status.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
 import type { CliIo } from '../run-cli.ts';
+import { serviceStatusFormatters } from '../service-status.ts';
 
 /** `hastack status [--json] [--stats] [--rate] [-v]`: the table of `ipvsadm -Ln`, from the admin API. */
 export async function statusCommand(args: string[], io: CliIo): Promise<number> {
@@ -26,7 +27,13 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     return 0;
   }
   const view: StatusView = values.rate === true ? 'rate' : values.stats === true ? 'stats' : 'table';
-  io.stdout.write(formatStatus(status.virtualServers.map(toStatusRow), view, values.verbose === true));
+  if (status.virtualServers.length > 0 || Object.keys(status.services ?? {}).length === 0) {
+    io.stdout.write(formatStatus(status.virtualServers.map(toStatusRow), view, values.verbose === true));
+  }
+  for (const [key, snapshot] of Object.entries(status.services ?? {})) {
+    const format = serviceStatusFormatters[key];
+    io.stdout.write(`\n${format === undefined ? `${key}: ${JSON.stringify(snapshot)}\n` : format(snapshot)}`);
+  }
   return 0;
 }
 

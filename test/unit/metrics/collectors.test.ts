@@ -45,6 +45,7 @@ function status(conns: number): RuntimeStatus {
     reloads: { count: 2, failures: 1 },
     admin: undefined,
     virtualServers: [vs],
+    services: {},
   };
 }
 
