@@ -1,5 +1,6 @@
 import { errorCode, errorMessage } from '../core/errors.ts';
 import { VERSION } from '../runtime/version.ts';
+import type { CliIo } from './cli-io.ts';
 import { CliUsageError } from './cli-usage-error.ts';
 import { checkCommand } from './commands/check.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -26,10 +27,7 @@ Options for status/weight/drain/reload:
   -c FILE         read the admin address and token from this config file
 `;
 
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
+export type { CliIo };
 
 const defaultIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
 

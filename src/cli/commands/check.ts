@@ -1,6 +1,6 @@
+import type { CliIo } from '../cli-io.ts';
 import { CONFIG_OPTIONS, configLoader } from '../config-source.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
-import type { CliIo } from '../run-cli.ts';
 
 /** `hastack check`: like `nginx -t` / `keepalived -t`; exit 0 when valid, 1 when not. */
 export async function checkCommand(args: string[], io: CliIo): Promise<number> {

@@ -4,9 +4,9 @@ import { HastackError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
 import { demoConfigYaml } from '../../demo/demo-config.ts';
 import { Runtime } from '../../runtime/runtime.ts';
+import type { CliIo } from '../cli-io.ts';
 import { CliUsageError } from '../cli-usage-error.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
-import type { CliIo } from '../run-cli.ts';
 import { runUntilSignalled } from './up.ts';
 
 const BACKEND_NAMES = ['web1', 'web2', 'web3'];

@@ -1,7 +1,7 @@
 import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from '../admin-client.ts';
+import type { CliIo } from '../cli-io.ts';
 import { CliUsageError } from '../cli-usage-error.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
-import type { CliIo } from '../run-cli.ts';
 
 function realServerPath(vs: string, rs: string, action: string): string {
   return `/virtual-servers/${encodeURIComponent(vs)}/real-servers/${encodeURIComponent(rs)}/${action}`;

@@ -1,6 +1,6 @@
 import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from '../admin-client.ts';
+import type { CliIo } from '../cli-io.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
-import type { CliIo } from '../run-cli.ts';
 
 /** `hastack reload`: the same as sending SIGHUP, through the admin API; reports a rejected config. */
 export async function reloadCommand(args: string[], io: CliIo): Promise<number> {

@@ -2,6 +2,7 @@ import { formatHostPort } from '../../core/address.ts';
 import type { RealServerSnapshot, SorryServerSnapshot, VirtualServerSnapshot } from '../../l4/snapshot.ts';
 import type { RuntimeStatus } from '../../runtime/status.ts';
 import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from '../admin-client.ts';
+import type { CliIo } from '../cli-io.ts';
 import {
   formatStatus,
   type StatusRealServer,
@@ -9,7 +10,6 @@ import {
   type StatusVirtualServer,
 } from '../format-status.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
-import type { CliIo } from '../run-cli.ts';
 import { serviceStatusFormatters } from '../service-status.ts';
 
 /** `hastack status [--json] [--stats] [--rate] [-v]`: the table of `ipvsadm -Ln`, from the admin API. */

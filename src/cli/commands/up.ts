@@ -1,8 +1,8 @@
 import { createLogger } from '../../core/logger.ts';
 import { Runtime } from '../../runtime/runtime.ts';
+import type { CliIo } from '../cli-io.ts';
 import { CONFIG_OPTIONS, configLoader } from '../config-source.ts';
 import { parseCommandArgs } from '../parse-command-args.ts';
-import type { CliIo } from '../run-cli.ts';
 
 /**
  * `hastack up`: run until SIGTERM/SIGINT (graceful: stop accepting, drain, exit);
