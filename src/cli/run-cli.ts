@@ -3,6 +3,7 @@ import { VERSION } from '../runtime/version.ts';
 import type { CliIo } from './cli-io.ts';
 import { CliUsageError } from './cli-usage-error.ts';
 import { checkCommand } from './commands/check.ts';
+import { dbCommand } from './commands/db.ts';
 import { demoCommand } from './commands/demo.ts';
 import { drainCommand, weightCommand } from './commands/real-server.ts';
 import { reloadCommand } from './commands/reload.ts';
@@ -18,6 +19,7 @@ Usage:
   hastack weight VS RS N                                 set real server RS (host:port) of VS to weight N
   hastack drain  VS RS                                   weight 0: no new connections, existing ones finish
   hastack reload                                         ask the running process to reload its config
+  hastack db     COMMAND ...                            replicated database: status, replica, promote, binlog
   hastack demo   [--port N]                              start the loopback demo (npm start)
   hastack version
 
@@ -48,6 +50,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await drainCommand(rest, io);
       case 'reload':
         return await reloadCommand(rest, io);
+      case 'db':
+        return await dbCommand(rest, io);
       case 'demo':
         return await demoCommand(rest, io);
       case 'version':

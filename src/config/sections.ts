@@ -1,4 +1,8 @@
 import type { z } from 'zod';
+import { databaseSchema } from '../db/config-schema.ts';
+import { httpSectionSchema } from '../http/config-schema.ts';
+import { memcachedSchema } from '../memcache/config-schema.ts';
+import { vrrpSectionSchema } from '../vrrp/config-schema.ts';
 import type { HastackConfig } from './model.ts';
 
 /*
@@ -9,10 +13,10 @@ import type { HastackConfig } from './model.ts';
  * line (keep one line per component; the markers below are where they go).
  */
 export const sectionSchemas = {
-  // <memcached section>
-  // <vrrp section>
-  // <http section>
-  // <database section>
+  memcached: memcachedSchema.optional(),
+  vrrp: vrrpSectionSchema.optional(),
+  http: httpSectionSchema.optional(),
+  database: databaseSchema.optional(),
   // <dns section>
 };
 

@@ -1,3 +1,7 @@
+import { databaseDemoSection } from '../db/demo-section.ts';
+import { httpDemoSection } from '../http/demo-section.ts';
+import { memcachedDemoSection } from '../memcache/demo-section.ts';
+
 /**
  * The embedded default configuration of `npm start`: one L4 virtual server with
  * HTTP health checks in front of three demo web servers. Later parts (VRRP, proxy,
@@ -14,9 +18,9 @@ export interface DemoPorts {
  * (ending in a newline). One line per component; the markers show where each goes.
  */
 const DEMO_SECTIONS: readonly ((o: DemoPorts) => string)[] = [
-  // <memcached demo>
-  // <http demo>
-  // <database demo>
+  memcachedDemoSection,
+  httpDemoSection,
+  databaseDemoSection,
   // <dns demo>
 ];
 

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { CheckSpec } from '../config/model.ts';
-import { runAttempt } from './probe-attempt.ts';
+import { rawNetAvailable } from '../core/raw-net.ts';
+import { NativePinger } from './icmp-native.ts';
+import { type Attempt, runAttempt } from './probe-attempt.ts';
 import { probeEndpoint } from './probe-endpoint.ts';
 import type { ProbeResult, ProbeTarget } from './types.ts';
 
@@ -11,22 +13,42 @@ export const CODE_PING_NO_REPLY = 'HASTACK_CHECK_PING_NO_REPLY';
 export const CODE_PING_FAILED = 'HASTACK_CHECK_PING_FAILED';
 
 export interface IcmpProbeOptions {
-  /** The ping binary (iputils-ping); default `ping` from PATH. */
+  /** The ping binary (iputils-ping); default `ping` from PATH. Setting it turns the native prober off. */
   command?: string;
 }
 
 /**
- * PING_CHECK, for now through iputils `ping -n -c 1 -W <s>` (one echo request;
- * exit 0 = reply). A native raw-socket prober will replace this; until then a
- * missing ping binary is reported as HASTACK_CHECK_PING_MISSING.
+ * PING_CHECK: one ICMP echo request through the native addon's raw socket when
+ * it is loaded and permitted (IPv4), otherwise through iputils
+ * `ping -n -c 1 -W <s>` (exit 0 = reply); a missing ping binary is reported as
+ * HASTACK_CHECK_PING_MISSING.
  */
 export function createIcmpProbe(
   options: IcmpProbeOptions = {},
 ): (spec: IcmpCheckSpec, target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult> {
   const command = options.command ?? 'ping';
+  let pinger = options.command === undefined && rawNetAvailable() ? new NativePinger() : undefined;
   return (spec, target, signal) => {
     const endpoint = probeEndpoint(spec, target);
     return runAttempt(spec.timeoutMs, signal, (attempt) => {
+      if (pinger !== undefined && NativePinger.supports(endpoint.host, endpoint.localAddress)) {
+        attempt.stage = 'await echo reply';
+        const native = pinger;
+        return native.ping(endpoint.host, endpoint.localAddress, attempt.signal).then(
+          () => attempt.ok(`echo reply from ${endpoint.host}`),
+          (err: NodeJS.ErrnoException) => {
+            if (attempt.settled) return;
+            // No raw sockets for this user: ping (setuid or ping_group_range) from now on.
+            if (err.code === 'EPERM' || err.code === 'EACCES') {
+              pinger = undefined;
+              pingOnce(attempt);
+            } else attempt.failWith(err, 'send echo request');
+          },
+        );
+      }
+      pingOnce(attempt);
+    });
+    function pingOnce(attempt: Attempt): void {
       attempt.stage = 'await echo reply';
       // Older iputils only take whole seconds; our own timer enforces the exact limit.
       const waitSeconds = String(Math.max(1, Math.ceil(spec.timeoutMs / 1000)));
@@ -60,7 +82,7 @@ export function createIcmpProbe(
           );
         }
       });
-    });
+    }
   };
 }
 

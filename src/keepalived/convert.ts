@@ -19,6 +19,15 @@ import {
   parseVirtualServer,
   type VirtualServerDraft,
 } from './convert-virtual-server.ts';
+import {
+  emitVrrp,
+  emptyVrrpDraft,
+  parseVrrpInstance,
+  parseVrrpScript,
+  parseVrrpSyncGroup,
+  VRRP_GLOBAL_KEYWORDS,
+  type VrrpDraft,
+} from './convert-vrrp.ts';
 import { errorAt, KEEPALIVED_CODES, keepalivedError } from './diagnostics.ts';
 import { SourceMap } from './line-map.ts';
 import { parseTimerMs } from './values.ts';
@@ -41,10 +50,11 @@ interface TopLevel {
   virtualServers: VirtualServerDraft[];
   groups: Map<string, GroupDraft>;
   lvs: LvsDefaults;
+  vrrp: VrrpDraft;
 }
 
 const EMAIL = 'e-mail alerts are not supported; use notify scripts or the admin API';
-const VRRP = 'VRRP is planned for a later hastack release';
+const VRRP = "hastack's VRRP does not implement it";
 const PROCESS = 'keepalived process setting';
 
 const lvsTimeouts: Handler<TopLevel> = (node, top, diag) => {
@@ -92,9 +102,10 @@ const GLOBAL_DEFS_KEYWORDS = keywordTable<TopLevel>({
   lvs_flush: ignored('hastack does not touch kernel IPVS tables'),
   lvs_flush_on_stop: ignored('hastack does not touch kernel IPVS tables'),
   nftables_ipvs: ignored('hastack does not touch kernel IPVS tables'),
+  ...VRRP_GLOBAL_KEYWORDS,
 });
 
-/** Anything else in global_defs: VRRP settings wait for VRRP, the rest has no effect here. */
+/** Anything else in global_defs: VRRP settings hastack lacks are named as such, the rest has no effect here. */
 const otherGlobal: Handler<TopLevel> = (node, _top, diag) => {
   if (/^(vrrp_|garp_|gna_)/.test(node.keyword)) {
     diag.warn(
@@ -122,9 +133,9 @@ const TOP_LEVEL_KEYWORDS = keywordTable<TopLevel>({
     if (top.groups.has(name)) return void diag.bad(node, `virtual_server_group "${name}" is defined twice`);
     top.groups.set(name, { node, used: false });
   },
-  vrrp_instance: unsupported(VRRP),
-  vrrp_sync_group: unsupported(VRRP),
-  vrrp_script: unsupported(VRRP),
+  vrrp_instance: (node, top, diag) => parseVrrpInstance(node, top.vrrp, diag),
+  vrrp_sync_group: (node, top, diag) => parseVrrpSyncGroup(node, top.vrrp, diag),
+  vrrp_script: (node, top, diag) => parseVrrpScript(node, top.vrrp, diag),
   vrrp_track_process: unsupported(VRRP),
   vrrp_track_file: unsupported(VRRP),
   track_process: unsupported(VRRP),
@@ -134,7 +145,7 @@ const TOP_LEVEL_KEYWORDS = keywordTable<TopLevel>({
   static_ipaddress: unsupported('hastack does not manage interface addresses'),
   static_routes: unsupported('hastack does not manage routes'),
   static_rules: unsupported('hastack does not manage routing rules'),
-  linkbeat_interfaces: unsupported('link beat polling comes with VRRP'),
+  linkbeat_interfaces: ignored('hastack polls the link state of every tracked interface'),
   bfd_instance: unsupported('BFD is not implemented'),
   SSL: ignored('SSL_GET in hastack presents no client certificate'),
   net_namespace: ignored(PROCESS),
@@ -155,14 +166,15 @@ export function convertKeepalived(nodes: readonly ConfigNode[], file: string): C
     throw errorAt(KEEPALIVED_CODES.empty, { file, line: 1 }, 'the configuration is empty: no virtual_server');
   }
   const diag = new Diagnostics();
-  const top: TopLevel = { virtualServers: [], groups: new Map(), lvs: {} };
+  const top: TopLevel = { virtualServers: [], groups: new Map(), lvs: {}, vrrp: emptyVrrpDraft() };
   dispatch(nodes, TOP_LEVEL_KEYWORDS, top, diag, 'the top level');
   const map = new SourceMap();
   const virtualServers = emitVirtualServers(top.virtualServers, top.groups, top.lvs, map, diag);
+  const vrrp = emitVrrp(top.vrrp, map, diag);
   if (diag.errors.length > 0) throw keepalivedError(diag.errors);
-  if (virtualServers.length === 0) {
+  if (virtualServers.length === 0 && vrrp === undefined) {
     diag.warn(KEEPALIVED_CODES.ignored, nodes[0]!, 'no virtual_server: hastack has nothing to balance');
   }
-  const raw = { virtual_servers: virtualServers } as RawConfig;
+  const raw = { virtual_servers: virtualServers, ...(vrrp !== undefined && { vrrp }) } as RawConfig;
   return { raw, lineOf: map.lineOf, warnings: diag.warnings, sourceMap: map };
 }

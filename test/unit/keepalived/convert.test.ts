@@ -229,11 +229,19 @@ describe('keepalived.conf → hastack config (full fixture)', async () => {
         ['HASTACK_KEEPALIVED_IGNORED', 12], // enable_script_security
         ['HASTACK_KEEPALIVED_IGNORED', 13], // script_user
         ['HASTACK_KEEPALIVED_IGNORED', 14], // lvs_timeouts tcpfin
-        ['HASTACK_KEEPALIVED_UNSUPPORTED', 17], // vrrp_instance
       ],
     );
     assert.ok(loaded.warnings.every((w) => w.file === `${FIXTURES}full.conf`));
-    assert.match(loaded.warnings[7]!.message, /"vrrp_instance" is not supported yet/);
+  });
+
+  it('converts the vrrp_instance into the vrrp section', () => {
+    const [vi] = loaded.config.sections.vrrp!.instances;
+    assert.deepEqual(
+      [vi!.name, vi!.initialState, vi!.interface, vi!.vrid, vi!.priority, vi!.advertIntMs, vi!.unicastSrcIp],
+      ['VI_WEB', 'MASTER', 'eth0', 42, 150, 1000, '192.0.2.2'],
+    );
+    assert.deepEqual(vi!.unicastPeers, [{ address: '192.0.2.3' }]);
+    assert.deepEqual(vi!.vips, [{ address: '192.0.2.10', prefix: 24 }]);
   });
 });
 
@@ -244,15 +252,10 @@ describe('keepalived.conf → hastack config (other fixtures)', () => {
       (w) => `${w.line} ${w.code.replace('HASTACK_KEEPALIVED_', '')} ${w.message.split('"')[1]}`,
     );
     assert.deepEqual(seen, [
-      '4 UNSUPPORTED vrrp_garp_master_delay',
       '5 IGNORED smtp_alert',
       '6 IGNORED enable_script_security',
       '7 IGNORED script_user',
       '10 UNSUPPORTED static_ipaddress',
-      '14 UNSUPPORTED vrrp_script',
-      '19 UNSUPPORTED vrrp_instance',
-      '32 UNSUPPORTED vrrp_instance',
-      '42 UNSUPPORTED vrrp_sync_group',
       '53 IGNORED ha_suspend',
       '54 UNSUPPORTED persistence_engine',
       '57 IGNORED smtp_alert',
@@ -270,6 +273,17 @@ describe('keepalived.conf → hastack config (other fixtures)', () => {
     );
     assert.equal(dns!.protocol, 'udp');
     assert.equal(dns!.idleTimeoutMs, 300_000);
+    // The VRRP blocks convert now: global garp delay, script, both instances, the sync group.
+    const vrrp = loaded.config.sections.vrrp!;
+    assert.deepEqual(
+      vrrp.instances.map((i) => [i.name, i.vrid, i.garp.masterDelayMs, i.trackScripts]),
+      [
+        ['VI_1', 51, 10_000, [{ script: 'chk_web' }]],
+        ['VI_2', 52, 10_000, []],
+      ],
+    );
+    assert.deepEqual([vrrp.scripts[0]!.name, vrrp.scripts[0]!.intervalMs], ['chk_web', 2000]);
+    assert.deepEqual(vrrp.syncGroups[0]!.members, ['VI_1', 'VI_2']);
   });
 
   it('follows includes relative to each file and shares $definitions across files', async () => {

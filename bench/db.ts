@@ -1,0 +1,609 @@
+/**
+ * Database benchmark (not a test; it prints medians and ratios):
+ *
+ *  1. Binlog overhead: single-writer transactions (an INSERT and a counter UPDATE)
+ *     through hastack's write engine with the binary log in each format, against
+ *     plain node:sqlite on the same workload, each in its own process pinned to the
+ *     server CPU. "durable" compares fsync per commit on both sides (plain
+ *     synchronous=FULL vs binlog fsync, sync_binlog=1); "no fsync" compares
+ *     synchronous=NORMAL vs binlog without fsync.
+ *  2. Replica lag at a fixed write rate (default 1,000 writes/s): a source and one
+ *     replica in their own processes on the server CPU; the load generator (this
+ *     process, on the load CPU) writes rows at the rate and polls the replica for
+ *     the highest id as fast as it answers. Lag of a row = first seen on the
+ *     replica − sent to the source. The same workload runs on MariaDB (Debian
+ *     mariadb-server: source + one replica, ROW, GTID, sync_binlog=1,
+ *     innodb_flush_log_at_trx_commit=1) in a temp datadir, as the anchor.
+ *
+ * Method: docs/benchmarks.md (pinned CPUs, warm-up, interleaved runs, medians).
+ *
+ *   npm run bench:db -- [--duration 5s] [--lag-duration 10s] [--rate 1000] [--runs 3] [--parts throughput,lag]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { errorCode, errorMessage } from '../src/core/errors.ts';
+import { dbRequest, type ServerTarget } from '../src/db/http-client.ts';
+import type { DbServerSnapshot } from '../src/db/status-types.ts';
+import { installCleanupHandlers, isStopping, runCleanup } from './lib/cleanup.ts';
+import { formatRate, formatRatio } from './lib/format.ts';
+import { HASTACK_NODE, REPO_ROOT, startHastack } from './lib/hastack.ts';
+import { startMariadb } from './lib/mariadb.ts';
+import type { MysqlConnection } from './lib/mysql-wire.ts';
+import { assertCpusAvailable, intOption, listOption, secondsOption } from './lib/options.ts';
+import { type PinnedProcess, runPinned } from './lib/pinned-process.ts';
+import { freePort, pollUntil } from './lib/ports.ts';
+import { median, ratio } from './lib/stats.ts';
+import { formatTable } from './lib/table.ts';
+import { makeTempDir } from './lib/temp-dir.ts';
+import { missingToolsError, resolveTools, toolVersion } from './lib/tools.ts';
+
+const PARTS = ['throughput', 'lag'] as const;
+const ENGINE_TARGETS = ['plain', 'statement', 'row', 'mixed'] as const;
+const LAG_TARGETS = ['hastack', 'mariadb'] as const;
+type EngineTarget = (typeof ENGINE_TARGETS)[number];
+type LagTarget = (typeof LAG_TARGETS)[number];
+
+const HELP = `Usage: npm run bench:db -- [options]     (or: node bench/db.ts [options])
+
+  --duration D        measured seconds of one throughput run (default 5s; env BENCH_DURATION)
+  --lag-duration D    measured seconds of one lag run (default 10s; env BENCH_LAG_DURATION)
+  --warmup D          unmeasured lead-in of every run (default 2s; env BENCH_WARMUP)
+  --rate N            writes per second in the lag runs (default 1000; env BENCH_RATE)
+  --runs N            runs per target, interleaved; medians are reported (default 3; env BENCH_RUNS)
+  --parts LIST        throughput,lag (default both; env BENCH_PARTS)
+  --lag-targets LIST  hastack,mariadb (default both; env BENCH_LAG_TARGETS)
+  --load-cpu N        CPU of this process (writer and poller; default 0)
+  --server-cpu N      CPU of every server process (default 1)
+  --out FILE          raw results (default bench/results/db-<UTC time>.json)
+
+Needs mariadb-server (sudo apt-get install mariadb-server) for the MariaDB anchor.
+`;
+
+interface Options {
+  durationSec: number;
+  lagDurationSec: number;
+  warmupSec: number;
+  rate: number;
+  runs: number;
+  parts: (typeof PARTS)[number][];
+  lagTargets: LagTarget[];
+  loadCpu: number;
+  serverCpu: number;
+  out: string;
+}
+
+function readOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      'lag-duration': { type: 'string' },
+      warmup: { type: 'string' },
+      rate: { type: 'string' },
+      runs: { type: 'string' },
+      parts: { type: 'string' },
+      'lag-targets': { type: 'string' },
+      'load-cpu': { type: 'string' },
+      'server-cpu': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) return undefined;
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
+  return {
+    durationSec: secondsOption('duration', values.duration, 'BENCH_DURATION', 5),
+    lagDurationSec: secondsOption('lag-duration', values['lag-duration'], 'BENCH_LAG_DURATION', 10),
+    warmupSec: secondsOption('warmup', values.warmup, 'BENCH_WARMUP', 2, 0),
+    rate: intOption('rate', values.rate, 'BENCH_RATE', 1000),
+    runs: intOption('runs', values.runs, 'BENCH_RUNS', 3),
+    parts: listOption('parts', values.parts, 'BENCH_PARTS', PARTS),
+    lagTargets: listOption('lag-targets', values['lag-targets'], 'BENCH_LAG_TARGETS', LAG_TARGETS),
+    loadCpu: intOption('load-cpu', values['load-cpu'], undefined, 0, 0),
+    serverCpu: intOption('server-cpu', values['server-cpu'], undefined, 1, 0),
+    out: values.out ?? join(REPO_ROOT, 'bench', 'results', `db-${stamp}.json`),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function rotate<T>(list: readonly T[], k: number): T[] {
+  const n = list.length;
+  return list.map((_, i) => list[(i + k) % n]!);
+}
+
+// --- 1. binlog overhead ------------------------------------------------------------------
+
+interface ThroughputRecord {
+  target: EngineTarget;
+  durable: boolean;
+  run: number;
+  txPerSec: number;
+}
+
+async function throughput(o: Options, dir: string): Promise<ThroughputRecord[]> {
+  const records: ThroughputRecord[] = [];
+  for (let run = 0; run < o.runs; run++) {
+    for (const durable of [true, false]) {
+      for (const target of rotate(ENGINE_TARGETS, run)) {
+        if (isStopping()) return records;
+        const runDir = join(dir, `tp-${run}-${durable ? 'd' : 'f'}-${target}`);
+        await mkdir(runDir, { recursive: true });
+        const r = await runPinned({
+          name: `engine ${target}`,
+          command: HASTACK_NODE,
+          args: [
+            'bench/db-engine-run.ts',
+            '--target',
+            target,
+            '--durable',
+            durable ? 'yes' : 'no',
+            '--seconds',
+            String(o.durationSec),
+            '--warmup',
+            String(Math.max(1, o.warmupSec)),
+            '--dir',
+            runDir,
+          ],
+          cpu: o.serverCpu,
+          cwd: REPO_ROOT,
+          timeoutMs: (o.durationSec + o.warmupSec + 60) * 1000,
+        });
+        const line = r.output
+          .trim()
+          .split('\n')
+          .reverse()
+          .find((l) => l.startsWith('{'));
+        if (r.code !== 0 || line === undefined)
+          throw new Error(`engine run ${target} failed:\n${r.output.slice(-2000)}`);
+        const { txPerSec } = JSON.parse(line) as { txPerSec: number };
+        records.push({ target, durable, run, txPerSec });
+        log(
+          `  throughput run ${run + 1}/${o.runs} ${durable ? 'durable ' : 'no fsync'} ${target.padEnd(9)} ${formatRate(txPerSec)} tx/s`,
+        );
+      }
+    }
+  }
+  return records;
+}
+
+// --- 2. replica lag ------------------------------------------------------------------------
+
+interface LagDriver {
+  write(id: number): Promise<void>;
+  maxId(): Promise<number>;
+}
+
+interface LagRecord {
+  target: LagTarget;
+  run: number;
+  sent: number;
+  achievedRate: number;
+  writeP50Ms: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  unseen: number;
+  errors: number;
+  /** hastack only: the replica's own commit-to-apply measure. */
+  internal?: { p50Ms: number; p99Ms: number };
+}
+
+/** Poll period of the replica (the lag resolution): the same for every target. */
+const POLL_INTERVAL_MS = 1;
+
+function percentile(sorted: Float64Array | number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function measureLag(driver: LagDriver, rate: number, seconds: number, firstId: number) {
+  const total = Math.floor(rate * seconds);
+  const sent = new Float64Array(total);
+  const done = new Float64Array(total);
+  const seen = new Float64Array(total);
+  let issued = 0;
+  let inflight = 0;
+  let errors = 0;
+  let writing = true;
+  const start = performance.now();
+  const writer = (async () => {
+    while (issued < total && !isStopping()) {
+      const due = start + (issued * 1000) / rate;
+      const now = performance.now();
+      if (now < due || inflight >= 256) {
+        await sleep(Math.max(0, Math.min(1, due - now)));
+        continue;
+      }
+      const i = issued++;
+      sent[i] = performance.now();
+      inflight++;
+      driver.write(firstId + i).then(
+        () => {
+          done[i] = performance.now();
+          inflight--;
+        },
+        () => {
+          errors++;
+          inflight--;
+        },
+      );
+    }
+    while (inflight > 0) await sleep(1);
+    writing = false;
+  })();
+  let last = firstId - 1;
+  const deadline = () => (writing ? Number.POSITIVE_INFINITY : performance.now() + 10_000);
+  let stopAt = deadline();
+  while (last < firstId + total - 1 && performance.now() < stopAt && !isStopping()) {
+    const polled = performance.now();
+    const m = await driver.maxId();
+    const t = performance.now();
+    for (let id = last + 1; id <= m && id < firstId + total; id++) seen[id - firstId] = t;
+    if (m > last) last = m;
+    if (!writing && stopAt === Number.POSITIVE_INFINITY) stopAt = deadline();
+    // At most one poll per POLL_INTERVAL_MS: polling must not eat the server CPU it measures.
+    const wait = POLL_INTERVAL_MS - (performance.now() - polled);
+    if (wait > 0) await sleep(wait);
+  }
+  await writer;
+  const elapsed = (performance.now() - start) / 1000;
+  const lags: number[] = [];
+  const writes: number[] = [];
+  let unseen = 0;
+  for (let i = 0; i < issued; i++) {
+    if (seen[i] === 0) unseen++;
+    else lags.push(seen[i]! - sent[i]!);
+    if (done[i] !== 0) writes.push(done[i]! - sent[i]!);
+  }
+  lags.sort((a, b) => a - b);
+  writes.sort((a, b) => a - b);
+  return {
+    sent: issued,
+    achievedRate: issued / elapsed,
+    writeP50Ms: percentile(writes, 0.5),
+    lagP50Ms: percentile(lags, 0.5),
+    lagP99Ms: percentile(lags, 0.99),
+    lagMaxMs: lags.length === 0 ? Number.NaN : lags[lags.length - 1]!,
+    unseen,
+    errors,
+  };
+}
+
+interface LagSetup {
+  driver: LagDriver;
+  /** Called before a measured run. */
+  reset: () => Promise<void>;
+  internal: () => Promise<{ p50Ms: number; p99Ms: number } | undefined>;
+  version: string;
+  setup: string;
+}
+
+async function hastackLag(o: Options, dir: string): Promise<LagSetup> {
+  const [sl, sh, rl, rh] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const server = (name: string, id: number, role: string, l: number, h: number, extra = '') => `admin: false
+log: { level: warn }
+database:
+  servers:
+    - name: ${name}
+      server_id: ${id}
+      role: ${role}
+      data_dir: ${join(dir, `hastack-${name}`)}
+      listen: 127.0.0.1:${l}
+      http: 127.0.0.1:${h}
+      binlog: { format: row, sync: true }
+${extra}`;
+  const procs: PinnedProcess[] = [];
+  procs.push(
+    await startHastack({
+      name: 'hastack-source',
+      cpu: o.serverCpu,
+      dir,
+      yaml: server('source', 1, 'source', sl, sh),
+    }),
+  );
+  procs.push(
+    await startHastack({
+      name: 'hastack-replica',
+      cpu: o.serverCpu,
+      dir,
+      yaml: server('replica', 2, 'replica', rl, rh, `      source: 127.0.0.1:${sl}\n`),
+    }),
+  );
+  const source: ServerTarget = { name: 'source', url: `http://127.0.0.1:${sh}` };
+  const replica: ServerTarget = { name: 'replica', url: `http://127.0.0.1:${rh}` };
+  for (const [t, p] of [
+    [source, procs[0]!],
+    [replica, procs[1]!],
+  ] as const)
+    await pollUntil(
+      async () => {
+        try {
+          await dbRequest(t, 'GET', '/healthz');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 20_000, process: p, label: `${t.name} API` },
+    );
+  await dbRequest(source, 'POST', '/db/execute', {
+    sql: 'CREATE TABLE lag (id INTEGER PRIMARY KEY, sent INTEGER)',
+  });
+  return {
+    version: 'hastack (this checkout)',
+    setup:
+      'source + replica processes, binlog ROW, sync_binlog on (fdatasync per commit group), async replication, HTTP JSON API',
+    driver: {
+      write: async (id) => {
+        await dbRequest(source, 'POST', '/db/execute', {
+          statements: [['INSERT INTO lag VALUES (?, ?)', id, Date.now()]],
+        });
+      },
+      maxId: async () => {
+        const r = await dbRequest<{ results: { rows: [number | null][] }[] }>(replica, 'POST', '/db/query', {
+          sql: 'SELECT max(id) FROM lag',
+        });
+        return r.results[0]!.rows[0]![0] ?? 0;
+      },
+    },
+    reset: async () => {
+      await dbRequest(replica, 'POST', '/db/lag/reset', {});
+    },
+    internal: async () => {
+      const st = await dbRequest<DbServerSnapshot>(replica, 'GET', '/db/status');
+      return st.replica === undefined
+        ? undefined
+        : { p50Ms: st.replica.lag.p50Ms, p99Ms: st.replica.lag.p99Ms };
+    },
+  };
+}
+
+async function mariadbLag(
+  o: Options,
+  dir: string,
+  tools: { mariadbd: string; installDb: string },
+): Promise<LagSetup> {
+  const [sp, rp] = [await freePort(), await freePort()];
+  const common = [
+    '--log-bin=mysql-bin',
+    '--binlog-format=ROW',
+    '--sync-binlog=1',
+    '--innodb-flush-log-at-trx-commit=1',
+    '--log-slave-updates',
+    '--innodb-buffer-pool-size=128M',
+    '--max-connections=500',
+  ];
+  const src = await startMariadb({
+    name: 'mariadb-source',
+    ...tools,
+    cpu: o.serverCpu,
+    dir,
+    port: sp,
+    serverId: 1,
+    options: common,
+  });
+  const rep = await startMariadb({
+    name: 'mariadb-replica',
+    ...tools,
+    cpu: o.serverCpu,
+    dir,
+    port: rp,
+    serverId: 2,
+    options: [...common, '--read-only'],
+  });
+  const admin = await src.connect();
+  const radmin = await rep.connect();
+  await admin.query('CREATE TABLE lag (id BIGINT PRIMARY KEY, sent BIGINT) ENGINE=InnoDB');
+  await radmin.query(
+    `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${sp}, MASTER_USER='bench', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos`,
+  );
+  await radmin.query('START SLAVE');
+  const version = (await admin.query('SELECT VERSION()'))[0]![0]!;
+  const pool: MysqlConnection[] = [];
+  for (let i = 0; i < 32; i++) pool.push(await src.connect());
+  let next = 0;
+  const poller = await rep.connect();
+  return {
+    version: `MariaDB ${version}`,
+    setup:
+      'source + replica mariadbd, binlog ROW, GTID (slave_pos), sync_binlog=1, innodb_flush_log_at_trx_commit=1, async replication, MySQL protocol',
+    driver: {
+      write: async (id) => {
+        await pool[next++ % pool.length]!.query(`INSERT INTO lag VALUES (${id}, ${Date.now()})`);
+      },
+      maxId: async () => Number((await poller.query('SELECT IFNULL(MAX(id), 0) FROM lag'))[0]![0] ?? 0),
+    },
+    reset: async () => {},
+    internal: async () => undefined,
+  };
+}
+
+// --- report --------------------------------------------------------------------------------
+
+function report(
+  o: Options,
+  tp: ThroughputRecord[],
+  lag: LagRecord[],
+  versions: Record<string, string>,
+  cpus: number,
+): string {
+  let out = `\nhastack database benchmark (${cpus} CPUs, load cpu ${o.loadCpu}, server cpu ${o.serverCpu}, ${o.runs} run(s), medians)\n`;
+  if (tp.length > 0) {
+    out += `\n1. Binlog overhead: single-writer transactions (INSERT + UPDATE), ${o.durationSec}s per run\n`;
+    for (const durable of [true, false]) {
+      const plain = median(
+        tp.filter((r) => r.target === 'plain' && r.durable === durable).map((r) => r.txPerSec),
+      );
+      const rows = ENGINE_TARGETS.map((t) => {
+        const runs = tp.filter((r) => r.target === t && r.durable === durable).map((r) => r.txPerSec);
+        const m = median(runs);
+        return [
+          t === 'plain' ? 'plain node:sqlite' : `hastack binlog ${t.toUpperCase()}`,
+          formatRate(m),
+          t === 'plain' ? '-' : `${((1 - ratio(m, plain)) * 100).toFixed(1)} %`,
+          formatRatio(ratio(m, plain)),
+          runs.map((v) => formatRate(v)).join(' / '),
+        ];
+      });
+      out += `\n  ${durable ? 'durable: fsync per commit (plain synchronous=FULL; hastack sync_binlog, synchronous=NORMAL)' : 'no fsync (plain synchronous=NORMAL; hastack binlog sync off)'}\n`;
+      out += `${formatTable(['target', 'tx/s', 'cost', 'vs plain', 'runs'], rows).replace(/^/gm, '  ').trimEnd()}\n`;
+    }
+  }
+  if (lag.length > 0) {
+    out += `\n2. Replica lag at ${o.rate} writes/s for ${o.lagDurationSec}s (sent to source → first seen on the replica by a polling client)\n`;
+    const rows = o.lagTargets
+      .filter((t) => lag.some((r) => r.target === t))
+      .map((t) => {
+        const runs = lag.filter((r) => r.target === t);
+        const m = (f: (r: LagRecord) => number) => median(runs.map(f));
+        const internal = runs.filter((r) => r.internal !== undefined);
+        return [
+          versions[t] ?? t,
+          formatRate(m((r) => r.achievedRate)),
+          m((r) => r.writeP50Ms).toFixed(2),
+          m((r) => r.lagP50Ms).toFixed(2),
+          m((r) => r.lagP99Ms).toFixed(2),
+          m((r) => r.lagMaxMs).toFixed(1),
+          internal.length === 0
+            ? '-'
+            : `${median(internal.map((r) => r.internal!.p50Ms)).toFixed(2)} / ${median(internal.map((r) => r.internal!.p99Ms)).toFixed(2)}`,
+          String(runs.reduce((n, r) => n + r.unseen + r.errors, 0)),
+          runs.map((r) => r.lagP99Ms.toFixed(1)).join(' / '),
+        ];
+      });
+    out += formatTable(
+      [
+        'target',
+        'writes/s',
+        'write p50 ms',
+        'lag p50 ms',
+        'lag p99 ms',
+        'lag max ms',
+        'commit→apply p50/p99',
+        'lost/errors',
+        'p99 runs',
+      ],
+      rows,
+    )
+      .replace(/^/gm, '  ')
+      .trimEnd();
+    out += '\n';
+    const h = lag.filter((r) => r.target === 'hastack');
+    const mdb = lag.filter((r) => r.target === 'mariadb');
+    if (h.length > 0 && mdb.length > 0)
+      out += `\n  hastack lag p99 / MariaDB lag p99 = ${formatRatio(ratio(median(h.map((r) => r.lagP99Ms)), median(mdb.map((r) => r.lagP99Ms))))} (below 1.00x: hastack lags less)\n`;
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const cpus = availableParallelism();
+  const o = readOptions(process.argv.slice(2));
+  if (o === undefined) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  installCleanupHandlers();
+  assertCpusAvailable([o.loadCpu, o.serverCpu]);
+  const needMaria = o.parts.includes('lag') && o.lagTargets.includes('mariadb');
+  const specs = {
+    taskset: { command: 'taskset', debianPackage: 'util-linux' },
+    ...(needMaria && {
+      mariadbd: { command: 'mariadbd', debianPackage: 'mariadb-server' },
+      installDb: { command: 'mariadb-install-db', debianPackage: 'mariadb-server' },
+    }),
+  };
+  const { paths: found, missing } = resolveTools(
+    specs as Record<string, { command: string; debianPackage: string }>,
+  );
+  if (missing.length > 0) throw missingToolsError(missing);
+  // The load generator (this process) stays on its own CPU.
+  spawnSync('taskset', ['-a', '-cp', String(o.loadCpu), String(process.pid)], { stdio: 'ignore' });
+  const load = loadavg()[0]!;
+  if (load > 0.5) log(`warning: load average ${load.toFixed(2)}: results will be noisy`);
+  const dir = await makeTempDir('db');
+  const versions: Record<string, string> = {};
+  let tp: ThroughputRecord[] = [];
+  const lag: LagRecord[] = [];
+  try {
+    if (o.parts.includes('throughput')) {
+      log('binlog overhead (throughput runs)');
+      tp = await throughput(o, dir);
+    }
+    if (o.parts.includes('lag')) {
+      const setups = new Map<LagTarget, LagSetup>();
+      for (const t of o.lagTargets) {
+        log(`starting ${t} source and replica`);
+        await mkdir(join(dir, t), { recursive: true });
+        const setup =
+          t === 'hastack'
+            ? await hastackLag(o, join(dir, 'hastack'))
+            : await mariadbLag(o, join(dir, 'mariadb'), {
+                mariadbd: found.mariadbd!,
+                installDb: found.installDb!,
+              });
+        setups.set(t, setup);
+        versions[t] = setup.version;
+      }
+      let nextId = 1;
+      for (let run = 0; run < o.runs; run++) {
+        for (const t of rotate(o.lagTargets, run)) {
+          if (isStopping()) break;
+          const s = setups.get(t)!;
+          if (o.warmupSec > 0) nextId += (await measureLag(s.driver, o.rate, o.warmupSec, nextId)).sent;
+          await s.reset();
+          const r = await measureLag(s.driver, o.rate, o.lagDurationSec, nextId);
+          nextId += r.sent;
+          const internal = await s.internal();
+          lag.push({ target: t, run, ...r, ...(internal !== undefined && { internal }) });
+          log(
+            `  lag run ${run + 1}/${o.runs} ${t.padEnd(8)} ${formatRate(r.achievedRate)} writes/s, lag p50 ${r.lagP50Ms.toFixed(2)} ms p99 ${r.lagP99Ms.toFixed(2)} ms`,
+          );
+        }
+      }
+    }
+  } finally {
+    await runCleanup();
+  }
+  process.stdout.write(report(o, tp, lag, versions, cpus));
+  await mkdir(dirname(o.out), { recursive: true });
+  await writeFile(
+    o.out,
+    JSON.stringify(
+      {
+        method: 'docs/benchmarks.md; bench/db.ts header',
+        options: o,
+        machine: { cpus, kernel: release(), loadAverageAtStart: loadavg() },
+        commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim(),
+        versions: {
+          ...versions,
+          ...(needMaria ? { mariadbd: toolVersion(found.mariadbd!, ['--version']) } : {}),
+        },
+        throughput: tp,
+        lag,
+      },
+      null,
+      2,
+    ),
+  );
+  log(`raw results: ${o.out}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    await runCleanup();
+    process.stderr.write(`bench:db failed: ${errorMessage(err)} [${errorCode(err)}]\n`);
+    process.exit(1);
+  },
+);

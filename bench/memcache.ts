@@ -1,0 +1,361 @@
+/**
+ * memcached benchmark: hastack's memcached-compatible server against memcached
+ * itself with one worker thread (`memcached -t 1`), side by side, driven by
+ * memcaslap (libmemcached's memaslap, Debian libmemcached-tools). Not a test:
+ * it prints medians and ratios.
+ *
+ * Method (docs/benchmarks.md): memcaslap pinned to the load CPU (default 0),
+ * both servers pinned to the server CPU (default 1), each scenario measured
+ * --runs times per target after a warm-up, targets interleaved run by run; the
+ * median ops/s is reported with every run's value.
+ *
+ *   npm run bench:memcache -- [--duration 10s] [--concurrency 64] [--runs 3] ...
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { errorCode, errorMessage } from '../src/core/errors.ts';
+import { installCleanupHandlers, isStopping, runCleanup } from './lib/cleanup.ts';
+import { formatRate, formatRatio } from './lib/format.ts';
+import { REPO_ROOT, startHastack } from './lib/hastack.ts';
+import { assertCpusAvailable, intOption, listOption, secondsOption } from './lib/options.ts';
+import { type PinnedProcess, runPinned, spawnPinned } from './lib/pinned-process.ts';
+import { freePort, waitForPort } from './lib/ports.ts';
+import { median, ratio } from './lib/stats.ts';
+import { formatTable } from './lib/table.ts';
+import { makeTempDir } from './lib/temp-dir.ts';
+import { missingToolsError, resolveTools, type ToolSpec, toolVersion } from './lib/tools.ts';
+
+const HOST = '127.0.0.1';
+const TARGETS = ['hastack', 'memcached'] as const;
+type TargetName = (typeof TARGETS)[number];
+
+/** Mix × value size. memcaslap's default mix is 90 % get / 10 % set; get-heavy is 99 % / 1 %. */
+const SCENARIOS = ['default-64', 'default-1k', 'get-heavy-64', 'get-heavy-1k'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+interface Scenario {
+  label: string;
+  valueSize: number;
+  getShare: number;
+}
+
+const SCENARIO_SPECS: Record<ScenarioName, Scenario> = {
+  'default-64': { label: 'default mix (90% get / 10% set), 64 B values', valueSize: 64, getShare: 0.9 },
+  'default-1k': { label: 'default mix (90% get / 10% set), 1 KiB values', valueSize: 1024, getShare: 0.9 },
+  'get-heavy-64': { label: 'get-heavy (99% get / 1% set), 64 B values', valueSize: 64, getShare: 0.99 },
+  'get-heavy-1k': { label: 'get-heavy (99% get / 1% set), 1 KiB values', valueSize: 1024, getShare: 0.99 },
+};
+
+const HELP = `Usage: npm run bench:memcache -- [options]     (or: node bench/memcache.ts [options])
+
+memcached benchmark: hastack's memcached section vs memcached -t 1, driven by
+memcaslap. memcaslap runs on the load CPU, both servers on the server CPU; each
+target runs --runs times per scenario and the median ops/s is reported.
+
+Options (environment variable in brackets):
+  --duration D       measured time per run, e.g. 10s, 30s          [BENCH_DURATION]    (default 10s)
+  --concurrency N    memcaslap connections (-c)                     [BENCH_CONNECTIONS] (default 64)
+  --threads N        memcaslap threads (-T)                         (default 1)
+  --runs N           runs per target and scenario                   [BENCH_RUNS]        (default 3)
+  --warmup D         unmeasured memcaslap run before each run       [BENCH_WARMUP]      (default 2s)
+  --targets LIST     subset of ${TARGETS.join(',')}                 [BENCH_TARGETS]
+  --scenarios LIST   subset of ${SCENARIOS.join(',')}   [BENCH_SCENARIOS]
+  --load-cpu N       CPU for memcaslap (default 0)
+  --server-cpu N     CPU for the servers (default 1)
+  --out FILE         raw results JSON (default bench/results/memcache-<date>.json)
+  -h, --help         this text
+
+Needs: memcaslap (libmemcached-tools), memcached, taskset (util-linux).`;
+
+interface Options {
+  durationSec: number;
+  warmupSec: number;
+  concurrency: number;
+  threads: number;
+  runs: number;
+  targets: TargetName[];
+  scenarios: ScenarioName[];
+  loadCpu: number;
+  serverCpu: number;
+  out: string;
+}
+
+function readOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      duration: { type: 'string' },
+      concurrency: { type: 'string' },
+      threads: { type: 'string' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      targets: { type: 'string' },
+      scenarios: { type: 'string' },
+      'load-cpu': { type: 'string' },
+      'server-cpu': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) return undefined;
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
+  return {
+    durationSec: secondsOption('duration', values.duration, 'BENCH_DURATION', 10),
+    warmupSec: secondsOption('warmup', values.warmup, 'BENCH_WARMUP', 2, 0),
+    concurrency: intOption('concurrency', values.concurrency, 'BENCH_CONNECTIONS', 64),
+    threads: intOption('threads', values.threads, undefined, 1),
+    runs: intOption('runs', values.runs, 'BENCH_RUNS', 3),
+    targets: listOption('targets', values.targets, 'BENCH_TARGETS', TARGETS),
+    scenarios: listOption('scenarios', values.scenarios, 'BENCH_SCENARIOS', SCENARIOS),
+    loadCpu: intOption('load-cpu', values['load-cpu'], undefined, 0, 0),
+    serverCpu: intOption('server-cpu', values['server-cpu'], undefined, 1, 0),
+    out: values.out ?? join(REPO_ROOT, 'bench', 'results', `memcache-${stamp}.json`),
+  };
+}
+
+interface RunningTarget {
+  name: TargetName;
+  port: number;
+  process: PinnedProcess;
+  version: string;
+  setup: string;
+}
+
+interface RunRecord {
+  run: number;
+  opsPerSec: number;
+  ops: number;
+  getMisses: number;
+  raw: string;
+}
+
+interface Cell {
+  scenario: ScenarioName;
+  target: TargetName;
+  runs: RunRecord[];
+  medianOpsPerSec: number;
+}
+
+/** Both servers get the same memory and connection limits. */
+const MEMORY_MB = 1024;
+const MAX_CONNECTIONS = 4096;
+
+function hastackYaml(port: number): string {
+  return `# Generated by bench/memcache.ts
+admin: false
+log: { level: warn }
+shutdown_grace: 1s
+memcached:
+  listen: ${HOST}:${port}
+  memory_limit: ${MEMORY_MB}m
+  max_connections: ${MAX_CONNECTIONS}
+`;
+}
+
+/** memcaslap's -F file: key size, value size, and the set/get proportions (cmd 0 = set, 1 = get). */
+function memcaslapConfig(s: Scenario): string {
+  return `key\n64 64 1\nvalue\n${s.valueSize} ${s.valueSize} 1\ncmd\n0 ${(1 - s.getShare).toFixed(2)}\n1 ${s.getShare.toFixed(2)}\n`;
+}
+
+function parseMemcaslap(text: string): { opsPerSec: number; ops: number; getMisses: number } {
+  const total = /Run time: [\d.]+s Ops: (\d+) TPS: (\d+)/.exec(text);
+  if (total === null) throw new Error(`unexpected memcaslap output:\n${text.slice(-2000)}`);
+  const misses = /get_misses: (\d+)/.exec(text);
+  return {
+    ops: Number(total[1]),
+    opsPerSec: Number(total[2]),
+    getMisses: misses === null ? 0 : Number(misses[1]),
+  };
+}
+
+async function startTargets(
+  options: Options,
+  paths: Partial<Record<string, string>>,
+  dir: string,
+): Promise<RunningTarget[]> {
+  const targets: RunningTarget[] = [];
+  for (const name of options.targets) {
+    const port = await freePort(HOST);
+    if (name === 'memcached') {
+      const args = [
+        '-l',
+        HOST,
+        '-p',
+        String(port),
+        '-U',
+        '0',
+        '-t',
+        '1',
+        '-m',
+        String(MEMORY_MB),
+        '-c',
+        String(MAX_CONNECTIONS),
+      ];
+      if (process.getuid?.() === 0) args.push('-u', 'root');
+      const proc = await spawnPinned({ name, command: paths.memcached!, args, cpu: options.serverCpu });
+      await waitForPort(HOST, port, { process: proc, label: 'memcached' });
+      targets.push({
+        name,
+        port,
+        process: proc,
+        version: toolVersion(paths.memcached!, ['-V']),
+        setup: `memcached ${args.join(' ')}`,
+      });
+    } else {
+      const proc = await startHastack({ cpu: options.serverCpu, dir, yaml: hastackYaml(port) });
+      await waitForPort(HOST, port, { process: proc, label: 'hastack memcached' });
+      targets.push({ name, port, process: proc, version: process.version, setup: hastackYaml(port) });
+    }
+  }
+  return targets;
+}
+
+async function runMemcaslap(
+  options: Options,
+  memcaslap: string,
+  configFile: string,
+  port: number,
+  seconds: number,
+): Promise<RunResultLike> {
+  const args = [
+    '-s',
+    `${HOST}:${port}`,
+    '-T',
+    String(options.threads),
+    '-c',
+    String(options.concurrency),
+    '-t',
+    `${seconds}s`,
+    '-F',
+    configFile,
+  ];
+  const result = await runPinned({
+    name: 'memcaslap',
+    command: memcaslap,
+    args,
+    cpu: options.loadCpu,
+    timeoutMs: (seconds + 30) * 1000,
+  });
+  return { output: result.output, code: result.code };
+}
+
+interface RunResultLike {
+  output: string;
+  code: number | null;
+}
+
+async function main(): Promise<void> {
+  const options = readOptions(process.argv.slice(2));
+  if (options === undefined) {
+    console.log(HELP);
+    return;
+  }
+  installCleanupHandlers();
+  assertCpusAvailable([options.loadCpu, options.serverCpu]);
+  const specs: Record<string, ToolSpec> = {
+    taskset: { command: 'taskset', debianPackage: 'util-linux' },
+    memcaslap: { command: 'memcaslap', debianPackage: 'libmemcached-tools' },
+  };
+  if (options.targets.includes('memcached'))
+    specs.memcached = { command: 'memcached', debianPackage: 'memcached' };
+  const { paths, missing } = resolveTools(specs);
+  if (missing.length > 0) throw missingToolsError(missing);
+  const load = loadavg()[0]!;
+  if (load > 0.5) console.error(`warning: load average ${load.toFixed(2)} at start: numbers will be noisy`);
+  const dir = await makeTempDir('memcache');
+  const targets = await startTargets(options, paths, dir);
+  const cells: Cell[] = [];
+  for (const scenarioName of options.scenarios) {
+    const scenario = SCENARIO_SPECS[scenarioName];
+    const configFile = join(dir, `${scenarioName}.cfg`);
+    await writeFile(configFile, memcaslapConfig(scenario));
+    const byTarget = new Map<TargetName, RunRecord[]>(targets.map((t) => [t.name, []]));
+    for (let run = 0; run < options.runs && !isStopping(); run++) {
+      // Rotate the order each run so drift on the machine hits every target alike.
+      const order = targets.map((_, i) => targets[(i + run) % targets.length]!);
+      for (const target of order) {
+        target.process.assertRunning();
+        if (options.warmupSec > 0)
+          await runMemcaslap(options, paths.memcaslap!, configFile, target.port, options.warmupSec);
+        const r = await runMemcaslap(options, paths.memcaslap!, configFile, target.port, options.durationSec);
+        const parsed = parseMemcaslap(r.output);
+        byTarget.get(target.name)!.push({ run: run + 1, ...parsed, raw: r.output });
+        console.error(`${scenarioName} ${target.name} run ${run + 1}: ${formatRate(parsed.opsPerSec)} ops/s`);
+      }
+    }
+    for (const [target, runs] of byTarget)
+      cells.push({
+        scenario: scenarioName,
+        target,
+        runs,
+        medianOpsPerSec: median(runs.map((r) => r.opsPerSec)),
+      });
+  }
+  printReport(options, cells);
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFile(
+    options.out,
+    JSON.stringify(
+      {
+        benchmark: 'memcache',
+        date: new Date().toISOString(),
+        method: {
+          tool: 'memcaslap',
+          durationSec: options.durationSec,
+          warmupSec: options.warmupSec,
+          concurrency: options.concurrency,
+          threads: options.threads,
+          runs: options.runs,
+          loadCpu: options.loadCpu,
+          serverCpu: options.serverCpu,
+        },
+        machine: { kernel: release(), cpus: availableParallelism(), loadAverageAtStart: load },
+        targets: targets.map((t) => ({ name: t.name, version: t.version, setup: t.setup })),
+        memcaslap: toolVersion(paths.memcaslap!, ['--version']),
+        cells,
+      },
+      null,
+      2,
+    ),
+  );
+  console.error(`raw results: ${options.out}`);
+}
+
+function printReport(options: Options, cells: Cell[]): void {
+  console.log(
+    `memcaslap -T ${options.threads} -c ${options.concurrency} -t ${options.durationSec}s, key 64 B, median of ${options.runs}; memcaslap on cpu${options.loadCpu}, servers on cpu${options.serverCpu}\n`,
+  );
+  for (const scenario of options.scenarios) {
+    const rows = cells.filter((c) => c.scenario === scenario);
+    console.log(SCENARIO_SPECS[scenario].label);
+    console.log(
+      formatTable(
+        ['target', 'ops/s (median)', 'runs'],
+        rows.map((c) => [
+          c.target,
+          formatRate(c.medianOpsPerSec),
+          c.runs.map((r) => formatRate(r.opsPerSec)).join(', '),
+        ]),
+      ),
+    );
+    const h = rows.find((c) => c.target === 'hastack');
+    const m = rows.find((c) => c.target === 'memcached');
+    if (h !== undefined && m !== undefined)
+      console.log(`hastack / memcached -t 1: ${formatRatio(ratio(h.medianOpsPerSec, m.medianOpsPerSec))}`);
+    console.log('');
+  }
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(`bench failed: ${errorMessage(err)} [${errorCode(err)}]`);
+    process.exitCode = 1;
+  })
+  .finally(() => runCleanup());

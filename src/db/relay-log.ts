@@ -1,0 +1,327 @@
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../core/clock.ts';
+import { withNextPos } from './binlog-event.ts';
+import { zeroFill } from './binlog-writer.ts';
+import { buildEvent } from './event-bodies.ts';
+import { BINLOG_VERSION, EventType, FIRST_EVENT_POS, LOG_MAGIC } from './event-types.ts';
+import { type Gtid, GtidSet } from './gtid-set.ts';
+import { fsyncDir, indexPath, readIndex, writeIndex } from './log-index.ts';
+import { type LogPosition, RELAY_BASENAME, segmentName, segmentSeq } from './log-names.ts';
+import { checkMagic, scanSegment } from './log-scan.ts';
+
+/*
+ * The replica's relay log: the I/O thread appends whole transactions received
+ * from the source and fsyncs them (one fsync per batch) before it acknowledges
+ * them or tells the SQL thread they exist. Each segment starts with this
+ * server's Format_desc and a Rotate naming the source file it continues, so the
+ * SQL thread always knows the source coordinates. At startup a torn tail of the
+ * last segment (a crash during a write) is cut off; complete transactions are
+ * kept even if not applied yet (they may be acknowledged writes of a dead source).
+ */
+
+export interface RelaySegment {
+  name: string;
+  /** Bytes known to be durable and whole. */
+  size: number;
+}
+
+export interface RelayLogOptions {
+  dir: string;
+  serverId: number;
+  serverUuid: string;
+  serverVersion: string;
+  maxSize: number;
+  clock: Clock;
+  warn?: (message: string) => void;
+}
+
+export interface RelayAppend {
+  bytes: Buffer;
+  gtid: Gtid | undefined;
+  /** Source coordinates after these events. */
+  source: LogPosition;
+}
+
+export interface RelayFlushed {
+  segments: RelaySegment[];
+  /** Source coordinates of the last durable event. */
+  source: LogPosition | undefined;
+  /** How many appends are durable (compare with appended()). */
+  durableAppends: number;
+}
+
+export class RelayLog {
+  readonly #o: RelayLogOptions;
+  #segments: RelaySegment[] = [];
+  #fd = -1;
+  #retrieved = new GtidSet();
+  #lastSource: LogPosition | undefined;
+  #queue: RelayAppend[] = [];
+  #flushing: Promise<void> | undefined;
+  #error: Error | undefined;
+  #listeners: ((f: RelayFlushed) => void)[] = [];
+  #appends = 0;
+  #filledTo = 0;
+  #durableAppends = 0;
+
+  private constructor(o: RelayLogOptions) {
+    this.#o = o;
+  }
+
+  /** Reads the relay log, cutting a torn tail off the last segment. */
+  static recover(o: RelayLogOptions): RelayLog {
+    const r = new RelayLog(o);
+    mkdirSync(o.dir, { recursive: true });
+    const names = readIndex(o.dir, RELAY_BASENAME);
+    for (const name of names) {
+      const path = join(o.dir, name);
+      const buf = readFileSync(path);
+      const isLast = name === names[names.length - 1];
+      if (buf.length < FIRST_EVENT_POS) {
+        if (isLast) continue;
+      }
+      checkMagic(buf, path);
+      const scan = scanSegment(buf, path);
+      let size = buf.length;
+      if (isLast && scan.tail === undefined && scan.zeroTail && scan.safeEnd < buf.length) {
+        // Preallocated space after the last event.
+        const fd = openSync(path, 'r+');
+        ftruncateSync(fd, scan.safeEnd);
+        fsyncSync(fd);
+        closeSync(fd);
+        size = scan.safeEnd;
+      } else if (isLast && scan.tail !== undefined && scan.safeEnd < buf.length) {
+        o.warn?.(
+          `relay log ${name}: cutting ${buf.length - scan.safeEnd} bytes after ${scan.safeEnd} (${scan.tail.message})`,
+        );
+        const fd = openSync(path, 'r+');
+        ftruncateSync(fd, scan.safeEnd);
+        fsyncSync(fd);
+        closeSync(fd);
+        size = scan.safeEnd;
+      }
+      for (const e of scan.events) {
+        if (e.end > size) break;
+        const ev = e.event;
+        if (ev.type === EventType.ROTATE) r.#lastSource = { file: ev.file, pos: ev.pos };
+        else if (ev.type === EventType.GTID) r.#retrieved.add(ev.uuid, ev.seq);
+        else if (ev.type === EventType.XID && r.#lastSource !== undefined)
+          r.#lastSource = { file: r.#lastSource.file, pos: e.raw.header.nextPos };
+      }
+      r.#segments.push({ name, size });
+    }
+    const present = new Set(r.#segments.map((s) => s.name));
+    if (present.size !== names.length) writeIndex(o.dir, RELAY_BASENAME, [...present]);
+    return r;
+  }
+
+  /** GTIDs of the transactions in the relay log (Retrieved_Gtid_Set, beyond what was applied and purged). */
+  get retrieved(): GtidSet {
+    return this.#retrieved;
+  }
+
+  /** Source coordinates after the last whole transaction received. */
+  get lastSource(): LogPosition | undefined {
+    return this.#lastSource;
+  }
+
+  segments(): RelaySegment[] {
+    return this.#segments.map((s) => ({ ...s }));
+  }
+
+  current(): LogPosition | undefined {
+    const s = this.#segments[this.#segments.length - 1];
+    return s === undefined ? undefined : { file: s.name, pos: s.size };
+  }
+
+  totalSize(): number {
+    return this.#segments.reduce((n, s) => n + s.size, 0);
+  }
+
+  onFlushed(listener: (f: RelayFlushed) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Starts a new segment, as MySQL does each time the I/O thread starts. The
+   * Rotate event records the source coordinates the segment continues from.
+   */
+  async startSegment(source: LogPosition | undefined): Promise<void> {
+    await this.idle();
+    this.#openSegment(source);
+  }
+
+  #openSegment(source: LogPosition | undefined): void {
+    this.#closeHandle();
+    const last = this.#segments[this.#segments.length - 1];
+    const name = segmentName(RELAY_BASENAME, last === undefined ? 1 : segmentSeq(last.name) + 1);
+    const now = Math.floor(this.#o.clock.wallNow() / 1000);
+    const opts = { serverId: this.#o.serverId, timestamp: now, nextPos: 0 };
+    const fde = buildEvent(
+      {
+        type: EventType.FORMAT_DESCRIPTION,
+        binlogVersion: BINLOG_VERSION,
+        serverVersion: this.#o.serverVersion,
+        createdAt: now,
+        serverUuid: this.#o.serverUuid,
+      },
+      opts,
+    );
+    const parts = [LOG_MAGIC, withNextPos(fde, FIRST_EVENT_POS + fde.length)];
+    if (source !== undefined)
+      parts.push(buildEvent({ type: EventType.ROTATE, pos: source.pos, file: source.file }, opts));
+    const header = Buffer.concat(parts);
+    const fd = openSync(join(this.#o.dir, name), 'w');
+    writeSync(fd, header, 0, header.length, 0);
+    this.#filledTo = header.length;
+    fsyncSync(fd);
+    this.#fd = fd;
+    this.#segments.push({ name, size: header.length });
+    writeIndex(
+      this.#o.dir,
+      RELAY_BASENAME,
+      this.#segments.map((s) => s.name),
+    );
+    fsyncDir(this.#o.dir);
+    this.#emit();
+  }
+
+  /**
+   * Queues whole events (a transaction or a Rotate) for the next write. Everything
+   * queued in one event-loop turn is written and fdatasynced together.
+   */
+  append(item: RelayAppend): void {
+    if (this.#error !== undefined) throw this.#error;
+    this.#appends++;
+    this.#queue.push(item);
+    this.#flushing ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        try {
+          this.#drain();
+        } catch (err) {
+          this.#error = err as Error;
+        } finally {
+          this.#flushing = undefined;
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Appends so far (a session acknowledges only what it appended itself). */
+  appended(): number {
+    return this.#appends;
+  }
+
+  /** Resolves when everything queued is durable (rejects if a write failed). */
+  async idle(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  #drain(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    const seg = this.#segments[this.#segments.length - 1];
+    if (this.#fd === -1 || seg === undefined) throw new Error('relay log has no open segment');
+    const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((b) => b.bytes));
+    // Zeros ahead of the data, like binary log segments: a cheaper fdatasync per batch.
+    this.#filledTo = zeroFill(this.#fd, this.#filledTo, seg.size + bytes.length);
+    let written = 0;
+    while (written < bytes.length)
+      written += writeSync(this.#fd, bytes, written, bytes.length - written, seg.size + written);
+    fdatasyncSync(this.#fd);
+    seg.size += bytes.length;
+    for (const item of batch) {
+      if (item.gtid !== undefined) this.#retrieved.add(item.gtid.uuid, item.gtid.seq);
+      this.#lastSource = item.source;
+    }
+    this.#durableAppends += batch.length;
+    this.#emit();
+    // Rotate between transactions only: every queued item is whole.
+    if (seg.size >= this.#o.maxSize) this.#openSegment(this.#lastSource);
+  }
+
+  #emit(): void {
+    const flushed = {
+      segments: this.segments(),
+      source: this.#lastSource,
+      durableAppends: this.#durableAppends,
+    };
+    for (const l of this.#listeners) l(flushed);
+  }
+
+  /** Removes a fully applied segment (never the one being written). */
+  purge(name: string): void {
+    const i = this.#segments.findIndex((s) => s.name === name);
+    if (i === -1 || i === this.#segments.length - 1) return;
+    this.#segments.splice(i, 1);
+    writeIndex(
+      this.#o.dir,
+      RELAY_BASENAME,
+      this.#segments.map((s) => s.name),
+    );
+    try {
+      unlinkSync(join(this.#o.dir, name));
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** RESET REPLICA: deletes every relay segment and the index. */
+  async reset(): Promise<void> {
+    await this.idle().catch(() => {});
+    this.#closeHandle();
+    for (const s of this.#segments) {
+      try {
+        unlinkSync(join(this.#o.dir, s.name));
+      } catch {
+        // Already gone.
+      }
+    }
+    try {
+      unlinkSync(indexPath(this.#o.dir, RELAY_BASENAME));
+    } catch {
+      // Already gone.
+    }
+    this.#segments = [];
+    this.#retrieved = new GtidSet();
+    this.#lastSource = undefined;
+    this.#error = undefined;
+    this.#emit();
+  }
+
+  #closeHandle(): void {
+    if (this.#fd === -1) return;
+    const seg = this.#segments[this.#segments.length - 1];
+    try {
+      if (seg !== undefined) {
+        ftruncateSync(this.#fd, seg.size);
+        fsyncSync(this.#fd);
+      }
+    } finally {
+      closeSync(this.#fd);
+      this.#fd = -1;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.idle().catch(() => {});
+    this.#closeHandle();
+  }
+}

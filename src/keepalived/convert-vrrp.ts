@@ -1,0 +1,505 @@
+import type { ConfigNode } from './block-parser.ts';
+import {
+  type Diagnostics,
+  dispatch,
+  firstArg,
+  type Handler,
+  ignored,
+  keywordTable,
+  silent,
+  unsupported,
+} from './convert-context.ts';
+import { KEEPALIVED_CODES, type SourcePos } from './diagnostics.ts';
+import type { SourceMap } from './line-map.ts';
+import { scriptToShellCommand } from './script-command.ts';
+import { boolArg, parseIp, parseUnsigned, timerArg, unsignedArg } from './values.ts';
+
+/*
+ * vrrp_instance / vrrp_script / vrrp_sync_group and the VRRP keys of global_defs
+ * → the `vrrp` section of hastack's raw config (YAML-shaped, same key names).
+ * Each kind of block has a keyword table; what hastack cannot honour is reported
+ * with its line, never dropped silently.
+ */
+
+/** A raw YAML-shaped object being built, with the statement that set each key. */
+export interface RawDraft {
+  node: ConfigNode;
+  raw: Record<string, unknown>;
+  pos: Map<string, SourcePos>;
+}
+
+export interface VrrpDraft {
+  globals: Record<string, unknown>;
+  globalPos: Map<string, SourcePos>;
+  instances: RawDraft[];
+  scripts: RawDraft[];
+  groups: RawDraft[];
+}
+
+export function emptyVrrpDraft(): VrrpDraft {
+  return { globals: {}, globalPos: new Map(), instances: [], scripts: [], groups: [] };
+}
+
+const NO_IPV6 = 'hastack runs VRRP over IPv4 only';
+const PROCESS = 'keepalived process setting without effect in hastack';
+const SCRIPT_USER = 'hastack runs scripts as its own user';
+
+function put(
+  draft: { raw: Record<string, unknown>; pos: Map<string, SourcePos> },
+  key: string,
+  value: unknown,
+  node: ConfigNode,
+) {
+  draft.raw[key] = value;
+  draft.pos.set(key, { file: node.file, line: node.line });
+}
+
+function scriptText(node: ConfigNode, diag: Diagnostics): string | undefined {
+  const text = firstArg(node, diag, 'a script');
+  if (text === undefined) return undefined;
+  if (node.args.length > 1) {
+    diag.warn(
+      KEEPALIVED_CODES.ignored,
+      node,
+      `"${node.keyword}": user "${node.args.slice(1).join(' ')}" ignored: ${SCRIPT_USER}`,
+    );
+  }
+  try {
+    return scriptToShellCommand(text);
+  } catch (err) {
+    return diag.bad(node, `"${node.keyword}": ${(err as Error).message}`);
+  }
+}
+
+// ---- shared value handlers -------------------------------------------------
+
+type Target = { raw: Record<string, unknown>; pos: Map<string, SourcePos> };
+
+function timerKey<D extends Target>(key: string): Handler<D> {
+  return (node, d, diag) => {
+    const ms = timerArg(node, diag);
+    if (ms !== undefined) put(d, key, `${ms}ms`, node);
+  };
+}
+
+function intKey<D extends Target>(key: string, range: { min?: number; max?: number }): Handler<D> {
+  return (node, d, diag) => {
+    const n = unsignedArg(node, diag, range);
+    if (n !== undefined) put(d, key, n, node);
+  };
+}
+
+function boolKey<D extends Target>(key: string): Handler<D> {
+  return (node, d, diag) => {
+    const b = boolArg(node, diag);
+    if (b !== undefined) put(d, key, b, node);
+  };
+}
+
+function scriptKey<D extends Target>(key: string): Handler<D> {
+  return (node, d, diag) => {
+    const text = scriptText(node, diag);
+    if (text !== undefined) put(d, key, text, node);
+  };
+}
+
+function versionKey<D extends Target>(key: string): Handler<D> {
+  return (node, d, diag) => {
+    const v = unsignedArg(node, diag, { min: 2, max: 3 });
+    if (v !== undefined) put(d, key, v, node);
+  };
+}
+
+/** A signed weight -253..253. */
+function parseWeight(text: string | undefined, node: ConfigNode, diag: Diagnostics): number | undefined {
+  if (text === undefined || !/^[-+]?\d+$/.test(text))
+    return diag.bad(node, `"${node.keyword}": weight needs a number`);
+  const n = Number(text);
+  if (n < -253 || n > 253) return diag.bad(node, `"${node.keyword}": weight ${n} is outside -253..253`);
+  return n;
+}
+
+// ---- virtual_ipaddress -----------------------------------------------------
+
+const VIP_OPTIONS = new Set(['dev', 'brd', 'broadcast', 'label', 'scope']);
+const VIP_FLAGS_IGNORED = new Set(['no_track', 'home', '-', 'nodad', 'noprefixroute', 'autojoin']);
+
+/** One line of virtual_ipaddress: `IP[/M] [brd IP] [dev IF] [scope S] [label L] ...`. */
+function virtualAddress(node: ConfigNode, diag: Diagnostics): Record<string, string> | undefined {
+  const address = node.keyword;
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(address);
+  if (m === null || parseIp(m[1]!, node, diag) === undefined) return undefined;
+  if (m[1]!.includes(':')) {
+    diag.warn(KEEPALIVED_CODES.unsupported, node, `IPv6 address ${address} skipped: ${NO_IPV6}`);
+    return undefined;
+  }
+  const out: Record<string, string> = { address };
+  for (let i = 0; i < node.args.length; i++) {
+    const word = node.args[i]!;
+    if (VIP_OPTIONS.has(word)) {
+      const value = node.args[++i];
+      if (value === undefined) return diag.bad(node, `${address}: "${word}" needs a value`);
+      out[word === 'broadcast' ? 'brd' : word] = value;
+    } else if (VIP_FLAGS_IGNORED.has(word)) {
+      diag.warn(KEEPALIVED_CODES.ignored, node, `${address}: "${word}" ignored`);
+    } else if (word === 'peer' || word === 'metric' || word === 'preferred_lft' || word === 'valid_lft') {
+      i++;
+      diag.warn(
+        KEEPALIVED_CODES.unsupported,
+        node,
+        `${address}: "${word}" is not supported yet and is skipped`,
+      );
+    } else if (word === 'use_vmac' || word === 'track_group') {
+      diag.warn(
+        KEEPALIVED_CODES.unsupported,
+        node,
+        `${address}: per-address "${word}" is not supported yet; set it on the instance`,
+      );
+      if (word === 'track_group') i++;
+    } else {
+      return diag.bad(node, `${address}: unknown option "${word}"`);
+    }
+  }
+  return out;
+}
+
+function vipBlock(key: string): Handler<RawDraft> {
+  return (node, d, diag) => {
+    const list: Record<string, string>[] = [];
+    for (const child of node.children ?? []) {
+      const vip = virtualAddress(child, diag);
+      if (vip !== undefined) list.push(vip);
+    }
+    put(d, key, list, node);
+  };
+}
+
+// ---- vrrp_instance ----------------------------------------------------------
+
+const authentication: Handler<RawDraft> = (node, d, diag) => {
+  let type: string | undefined;
+  let pass: string | undefined;
+  for (const child of node.children ?? []) {
+    if (child.keyword === 'auth_type') type = firstArg(child, diag, 'PASS or AH');
+    else if (child.keyword === 'auth_pass') pass = firstArg(child, diag, 'a password');
+    else
+      diag.warn(
+        KEEPALIVED_CODES.unknownKeyword,
+        child,
+        `unknown keyword "${child.keyword}" in authentication`,
+      );
+  }
+  if (type === undefined) return void diag.bad(node, 'authentication needs auth_type PASS');
+  if (type.toUpperCase() === 'AH') {
+    diag.error(
+      KEEPALIVED_CODES.unsupportedFeature,
+      node,
+      'auth_type AH (IPsec authentication header) is not supported: use PASS or no authentication',
+    );
+    return;
+  }
+  if (type.toUpperCase() !== 'PASS') return void diag.bad(node, `auth_type "${type}": expected PASS or AH`);
+  if (pass === undefined) return void diag.bad(node, 'auth_type PASS needs auth_pass');
+  put(d, 'authentication', { auth_type: 'PASS', auth_pass: pass }, node);
+};
+
+const unicastPeers: Handler<RawDraft> = (node, d, diag) => {
+  const peers: unknown[] = [];
+  for (const child of node.children ?? []) {
+    const address = parseIp(child.keyword, child, diag, 'peer');
+    if (address === undefined) continue;
+    const peer: Record<string, unknown> = { address };
+    for (let i = 0; i < child.args.length; i += 2) {
+      const key = child.args[i]!;
+      const value = child.args[i + 1];
+      if ((key === 'min_ttl' || key === 'max_ttl') && value !== undefined) {
+        const n = parseUnsigned(value, child, diag, { max: 255 });
+        if (n !== undefined) peer[key] = n;
+      } else {
+        diag.bad(child, `unicast_peer ${address}: unknown option "${key}" (min_ttl N, max_ttl N)`);
+      }
+    }
+    peers.push(Object.keys(peer).length === 1 ? address : peer);
+  }
+  put(d, 'unicast_peer', peers, node);
+};
+
+const trackInterfaces: Handler<RawDraft> = (node, d, diag) => {
+  const list: unknown[] = [];
+  for (const child of node.children ?? []) {
+    const entry: Record<string, unknown> = { interface: child.keyword };
+    for (let i = 0; i < child.args.length; i++) {
+      const word = child.args[i]!;
+      if (word === 'weight') {
+        const w = parseWeight(child.args[++i], child, diag);
+        if (w !== undefined) entry.weight = w;
+      } else if (word === 'reverse') entry.reverse = true;
+      else if (word === 'noreverse') entry.reverse = false;
+      else diag.bad(child, `track_interface ${child.keyword}: unknown option "${word}"`);
+    }
+    list.push(entry);
+  }
+  put(d, 'track_interface', list, node);
+};
+
+const trackScripts: Handler<RawDraft> = (node, d, diag) => {
+  const list: unknown[] = [];
+  for (const child of node.children ?? []) {
+    const entry: Record<string, unknown> = { script: child.keyword };
+    for (let i = 0; i < child.args.length; i++) {
+      const word = child.args[i]!;
+      if (word === 'weight') {
+        const w = parseWeight(child.args[++i], child, diag);
+        if (w !== undefined) entry.weight = w;
+      } else if (word === 'reverse') entry.reverse = true;
+      else if (word === 'noreverse') entry.reverse = false;
+      else diag.bad(child, `track_script ${child.keyword}: unknown option "${word}"`);
+    }
+    list.push(entry);
+  }
+  put(d, 'track_script', list, node);
+};
+
+const useVmac: Handler<RawDraft> = (node, d, diag) => {
+  const [name, mac] = node.args;
+  put(d, 'use_vmac', name ?? true, node);
+  if (mac !== undefined) {
+    if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac))
+      return void diag.bad(node, `use_vmac: invalid MAC "${mac}"`);
+    put(d, 'vmac_mac', mac, node);
+  }
+};
+
+const garpKeys = <D extends Target>(prefix: string) => ({
+  [`${prefix}garp_master_delay`]: timerKey<D>('garp_master_delay'),
+  [`${prefix}garp_master_repeat`]: intKey<D>('garp_master_repeat', { max: 255 }),
+  [`${prefix}garp_master_refresh`]: timerKey<D>('garp_master_refresh'),
+  [`${prefix}garp_master_refresh_repeat`]: intKey<D>('garp_master_refresh_repeat', { min: 1, max: 255 }),
+  [`${prefix}garp_lower_prio_delay`]: timerKey<D>('garp_lower_prio_delay'),
+  [`${prefix}garp_lower_prio_repeat`]: intKey<D>('garp_lower_prio_repeat', { max: 255 }),
+  [`${prefix}garp_interval`]: timerKey<D>('garp_interval'),
+});
+
+const INSTANCE_KEYWORDS = keywordTable<RawDraft>({
+  state: (node, d, diag) => {
+    const s = firstArg(node, diag, 'MASTER or BACKUP')?.toUpperCase();
+    if (s === 'MASTER' || s === 'BACKUP') put(d, 'state', s, node);
+    else if (s !== undefined) diag.bad(node, `"state": expected MASTER or BACKUP, got "${node.args[0]}"`);
+  },
+  interface: (node, d, diag) => {
+    const i = firstArg(node, diag, 'an interface');
+    if (i !== undefined) put(d, 'interface', i, node);
+  },
+  virtual_router_id: intKey('virtual_router_id', { min: 1, max: 255 }),
+  priority: intKey('priority', { min: 1, max: 255 }),
+  advert_int: timerKey('advert_int'),
+  version: versionKey('version'),
+  nopreempt: (node, d) => put(d, 'nopreempt', true, node),
+  preempt: (node, d) => put(d, 'nopreempt', false, node),
+  preempt_delay: timerKey('preempt_delay'),
+  authentication,
+  virtual_ipaddress: vipBlock('virtual_ipaddress'),
+  virtual_ipaddress_excluded: vipBlock('virtual_ipaddress_excluded'),
+  no_virtual_ipaddress: silent(),
+  unicast_src_ip: (node, d, diag) => {
+    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
+    if (ip !== undefined) put(d, 'unicast_src_ip', ip, node);
+  },
+  unicast_peer: unicastPeers,
+  mcast_src_ip: (node, d, diag) => {
+    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
+    if (ip !== undefined) put(d, 'mcast_src_ip', ip, node);
+  },
+  mcast_dst_ip: (node, d, diag) => {
+    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
+    if (ip !== undefined) put(d, 'mcast_group', ip, node);
+  },
+  track_interface: trackInterfaces,
+  track_script: trackScripts,
+  dont_track_primary: (node, d) => put(d, 'dont_track_primary', true, node),
+  notify_master: scriptKey('notify_master'),
+  notify_backup: scriptKey('notify_backup'),
+  notify_fault: scriptKey('notify_fault'),
+  notify_stop: scriptKey('notify_stop'),
+  notify: scriptKey('notify'),
+  use_vmac: useVmac,
+  ...garpKeys<RawDraft>(''),
+  down_timer_adverts: intKey('down_timer_adverts', { min: 1, max: 100 }),
+  v3_checksum_as_v2: boolKey('v3_checksum_as_v2'),
+  lower_prio_no_advert: boolKey('lower_prio_no_advert'),
+  higher_prio_send_advert: boolKey('higher_prio_send_advert'),
+  check_unicast_src: boolKey('check_unicast_src'),
+  skip_check_adv_addr: boolKey('skip_check_adv_addr'),
+  accept: ignored('hastack does not filter traffic to the VIPs (accept mode is always on)'),
+  no_accept: ignored('hastack does not filter traffic to the VIPs'),
+  smtp_alert: ignored('e-mail alerts are not supported; use notify scripts'),
+  debug: ignored(PROCESS),
+  vmac_xmit_base: ignored('adverts always leave through the VMAC interface'),
+  unicast_ttl: ignored('unicast adverts are sent with TTL 255'),
+  garp_extra_if: unsupported('extra GARP interfaces'),
+  strict_mode: unsupported('VRRP strict mode'),
+  use_ipvlan: unsupported('ipvlan interfaces'),
+  native_ipv6: unsupported(NO_IPV6),
+  track_file: unsupported('track_file'),
+  track_process: unsupported('track_process'),
+  track_bfd: unsupported('BFD is not implemented'),
+  track_group: unsupported('track_group'),
+  virtual_routes: unsupported('hastack does not manage routes'),
+  virtual_rules: unsupported('hastack does not manage routing rules'),
+  auth_hmac: unsupported("keepalived's HMAC trailer"),
+  old_unicast_checksum: unsupported('the pre-1.3 unicast checksum'),
+  kernel_rx_buf_size: ignored(PROCESS),
+});
+
+export function parseVrrpInstance(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
+  const name = node.args[0];
+  if (name === undefined) return void diag.bad(node, '"vrrp_instance" needs a name');
+  const d: RawDraft = { node, raw: {}, pos: new Map() };
+  put(d, 'name', name, node);
+  dispatch(node.children ?? [], INSTANCE_KEYWORDS, d, diag, `vrrp_instance ${name}`);
+  if (d.raw.interface === undefined) return void diag.bad(node, `vrrp_instance ${name} has no interface`);
+  if (d.raw.virtual_router_id === undefined)
+    return void diag.bad(node, `vrrp_instance ${name} has no virtual_router_id`);
+  vrrp.instances.push(d);
+}
+
+// ---- vrrp_script ------------------------------------------------------------
+
+const SCRIPT_KEYWORDS = keywordTable<RawDraft>({
+  script: scriptKey('script'),
+  interval: timerKey('interval'),
+  timeout: timerKey('timeout'),
+  weight: (node, d, diag) => {
+    const w = parseWeight(node.args[0], node, diag);
+    if (w !== undefined) put(d, 'weight', w, node);
+    if (node.args[1] === 'reverse') put(d, 'weight_reverse', true, node);
+    else if (node.args[1] !== undefined) diag.bad(node, `"weight": unknown option "${node.args[1]}"`);
+  },
+  rise: intKey('rise', { min: 1, max: 1000 }),
+  fall: intKey('fall', { min: 1, max: 1000 }),
+  init_fail: (node, d) => put(d, 'init_fail', true, node),
+  user: ignored(SCRIPT_USER),
+});
+
+export function parseVrrpScript(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
+  const name = node.args[0];
+  if (name === undefined) return void diag.bad(node, '"vrrp_script" needs a name');
+  const d: RawDraft = { node, raw: {}, pos: new Map() };
+  put(d, 'name', name, node);
+  dispatch(node.children ?? [], SCRIPT_KEYWORDS, d, diag, `vrrp_script ${name}`);
+  if (d.raw.script === undefined) return void diag.bad(node, `vrrp_script ${name} has no script`);
+  vrrp.scripts.push(d);
+}
+
+// ---- vrrp_sync_group ----------------------------------------------------------
+
+const GROUP_KEYWORDS = keywordTable<RawDraft>({
+  group: (node, d) => {
+    const members = (node.children ?? []).flatMap((c) => [c.keyword, ...c.args]);
+    put(d, 'group', members, node);
+  },
+  notify_master: scriptKey('notify_master'),
+  notify_backup: scriptKey('notify_backup'),
+  notify_fault: scriptKey('notify_fault'),
+  notify_stop: scriptKey('notify_stop'),
+  notify: scriptKey('notify'),
+  smtp_alert: ignored('e-mail alerts are not supported; use notify scripts'),
+  global_tracking: ignored('members keep their own trackers'),
+  sync_group_tracking_weight: ignored('members keep their own trackers'),
+  track_interface: unsupported('trackers on a sync group: put them on the member instances'),
+  track_script: unsupported('trackers on a sync group: put them on the member instances'),
+  track_file: unsupported('track_file'),
+  track_process: unsupported('track_process'),
+  track_bfd: unsupported('BFD is not implemented'),
+});
+
+export function parseVrrpSyncGroup(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
+  const name = node.args[0];
+  if (name === undefined) return void diag.bad(node, '"vrrp_sync_group" needs a name');
+  const d: RawDraft = { node, raw: {}, pos: new Map() };
+  put(d, 'name', name, node);
+  dispatch(node.children ?? [], GROUP_KEYWORDS, d, diag, `vrrp_sync_group ${name}`);
+  if (!Array.isArray(d.raw.group) || d.raw.group.length === 0) {
+    return void diag.bad(node, `vrrp_sync_group ${name} has no group { } of instances`);
+  }
+  vrrp.groups.push(d);
+}
+
+// ---- global_defs --------------------------------------------------------------
+
+function globalHandler(handler: Handler<Target>): Handler<{ vrrp: VrrpDraft }> {
+  return (node, top, diag) => handler(node, { raw: top.vrrp.globals, pos: top.vrrp.globalPos }, diag);
+}
+
+/** The VRRP keys of global_defs, for convert.ts's global_defs table. */
+export const VRRP_GLOBAL_KEYWORDS: Record<string, Handler<{ vrrp: VrrpDraft }>> = {
+  vrrp_version: globalHandler(versionKey('version')),
+  vrrp_mcast_group4: globalHandler((node, d, diag) => {
+    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
+    if (ip !== undefined) put(d, 'mcast_group', ip, node);
+  }),
+  ...Object.fromEntries(Object.entries(garpKeys<Target>('vrrp_')).map(([k, h]) => [k, globalHandler(h)])),
+  vrrp_lower_prio_no_advert: globalHandler(boolKey('lower_prio_no_advert')),
+  vrrp_higher_prio_send_advert: globalHandler(boolKey('higher_prio_send_advert')),
+  vrrp_check_unicast_src: globalHandler(boolKey('check_unicast_src')),
+  vrrp_skip_check_adv_addr: globalHandler(boolKey('skip_check_adv_addr')),
+  v3_checksum_as_v2: globalHandler(boolKey('v3_checksum_as_v2')),
+  vrrp_startup_delay: globalHandler(timerKey('startup_delay')),
+  notify_fifo: globalHandler((node, d, diag) => {
+    const path = firstArg(node, diag, 'a path');
+    if (path !== undefined) put(d, 'notify_fifo', path, node);
+  }),
+  vrrp_notify_fifo: globalHandler((node, d, diag) => {
+    const path = firstArg(node, diag, 'a path');
+    if (path !== undefined) put(d, 'notify_fifo', path, node);
+  }),
+  notify_fifo_script: globalHandler(scriptKey('notify_fifo_script')),
+  vrrp_notify_fifo_script: globalHandler(scriptKey('notify_fifo_script')),
+  vrrp_strict: unsupported('VRRP strict mode'),
+  vrrp_mcast_group6: ignored(NO_IPV6),
+  vrrp_gna_interval: ignored(NO_IPV6),
+  vrrp_garp_extra_if: unsupported('extra GARP interfaces'),
+  vrrp_iptables: ignored('hastack does not install firewall rules for VIPs'),
+  vrrp_ipsets: ignored('hastack does not install firewall rules for VIPs'),
+  vrrp_no_swap: ignored(PROCESS),
+  vrrp_priority: ignored(PROCESS),
+  vrrp_rt_priority: ignored(PROCESS),
+  vrrp_cpu_affinity: ignored(PROCESS),
+  vrrp_rlimit_rttime: ignored(PROCESS),
+  vrrp_netlink_cmd_rcv_bufs: ignored(PROCESS),
+  vrrp_netlink_monitor_rcv_bufs: ignored(PROCESS),
+  vrrp_rx_bufs_policy: ignored(PROCESS),
+  vrrp_rx_bufs_multiplier: ignored(PROCESS),
+  vrrp_min_garp: ignored('GARP timing comes from the garp_* keys'),
+  vrrp_garp_lower_prio_no_advert: ignored('see lower_prio_no_advert'),
+};
+
+// ---- emission -----------------------------------------------------------------
+
+/** The raw `vrrp` section (or undefined when the file has no vrrp_instance), with key positions. */
+export function emitVrrp(
+  vrrp: VrrpDraft,
+  map: SourceMap,
+  diag: Diagnostics,
+): Record<string, unknown> | undefined {
+  if (vrrp.instances.length === 0) {
+    for (const d of [...vrrp.scripts, ...vrrp.groups]) {
+      diag.warn(KEEPALIVED_CODES.ignored, d.node, `"${d.raw.name}" is unused: the file has no vrrp_instance`);
+    }
+    return undefined;
+  }
+  const section: Record<string, unknown> = { ...vrrp.globals };
+  for (const [key, pos] of vrrp.globalPos) map.set(['vrrp', key], pos);
+  const emit = (key: string, drafts: RawDraft[]) => {
+    if (drafts.length === 0) return;
+    section[key] = drafts.map((d) => d.raw);
+    drafts.forEach((d, i) => {
+      map.set(['vrrp', key, i], d.node);
+      for (const [k, pos] of d.pos) map.set(['vrrp', key, i, k], pos);
+    });
+  };
+  emit('scripts', vrrp.scripts);
+  emit('instances', vrrp.instances);
+  emit('sync_groups', vrrp.groups);
+  return section;
+}

@@ -1,0 +1,36 @@
+/**
+ * MurmurHash3 (x86, 32-bit) over a byte range, seeded so that clients cannot
+ * aim keys at one hash bucket. memcached hashes keys with murmur3 too.
+ */
+export function murmur3(buf: Uint8Array, start: number, length: number, seed: number): number {
+  let h = seed | 0;
+  const end4 = start + (length & ~3);
+  let i = start;
+  for (; i < end4; i += 4) {
+    let k = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const tail = length & 3;
+  if (tail !== 0) {
+    let k = 0;
+    if (tail === 3) k ^= buf[i + 2]! << 16;
+    if (tail >= 2) k ^= buf[i + 1]! << 8;
+    k ^= buf[i]!;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { inetChecksum } from '../../../src/core/inet-checksum.ts';
+import { interfaceInfo, openRawSocket, rawNetAvailable } from '../../../src/core/raw-net.ts';
+import { echoRequest, NativePinger, parseEchoReply } from '../../../src/health/icmp-native.ts';
+import { createIcmpProbe } from '../../../src/health/icmp-probe.ts';
+
+/*
+ * The native addon itself (built by `npm install`). Raw sockets need root: as
+ * another user these tests are skipped, except in CI where they must run.
+ */
+
+const isRoot = process.getuid?.() === 0;
+
+function requireAddon(t: { skip(msg: string): void }): boolean {
+  if (rawNetAvailable() && isRoot) return true;
+  if (process.env.CI) assert.fail(rawNetAvailable() ? 'CI runs as root' : 'the native addon did not build');
+  t.skip(rawNetAvailable() ? 'needs root' : 'native addon not built');
+  return false;
+}
+
+describe('native addon', () => {
+  it('loads (built at npm install)', () => {
+    if (!rawNetAvailable() && !process.env.CI) return;
+    assert.equal(rawNetAvailable(), true);
+  });
+
+  it('reports interface facts and null for a missing interface', (t) => {
+    if (!requireAddon(t)) return;
+    const lo = interfaceInfo('lo');
+    assert.ok(lo !== null);
+    assert.deepEqual([lo.up, lo.running, lo.ipv4, lo.mac], [true, true, '127.0.0.1', '00:00:00:00:00:00']);
+    assert.equal(interfaceInfo('hastack-none0'), null);
+  });
+
+  it('sends and receives ICMP echo through a raw socket (native PING_CHECK)', async (t) => {
+    if (!requireAddon(t)) return;
+    const probe = createIcmpProbe();
+    const result = await probe(
+      {
+        type: 'icmp',
+        intervalMs: 1000,
+        timeoutMs: 2000,
+        retries: 0,
+        retryDelayMs: 0,
+        rise: 1,
+        fall: 1,
+        startDown: false,
+        warmupMs: 0,
+      },
+      { host: '127.0.0.1', port: 0 },
+      new AbortController().signal,
+    );
+    assert.equal(result.ok, true, result.message);
+    // No `ping` process was involved: the stage message is ours.
+    assert.match(result.message, /echo reply from 127.0.0.1/);
+  });
+
+  it('aborting a native ping settles it (no reply from a blackhole address)', async (t) => {
+    if (!requireAddon(t)) return;
+    const pinger = new NativePinger();
+    const controller = new AbortController();
+    const pending = pinger.ping('192.0.2.1', undefined, controller.signal);
+    controller.abort(new Error('probe timeout'));
+    await assert.rejects(pending).catch(() => {});
+  });
+
+  it('raw socket errors carry errno codes', (t) => {
+    if (!requireAddon(t)) return;
+    assert.throws(() => openRawSocket(112, { ifname: 'hastack-none0' }, () => {}), { code: 'ENODEV' });
+    const s = openRawSocket(112, {}, () => {});
+    assert.throws(() => s.send(Buffer.alloc(8), 'not-an-ip'), /invalid destination/);
+    s.close();
+    s.close();
+    assert.equal(s.closed, true);
+  });
+
+  it('falls back to the ping binary when the addon is disabled', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        "import('./src/core/raw-net.ts').then(m => { try { m.requireRawNet(); } catch (e) { console.log(e.code, m.rawNetAvailable()); } })",
+      ],
+      { env: { ...process.env, HASTACK_NATIVE_DISABLE: '1' }, encoding: 'utf8' },
+    );
+    assert.equal(run.stdout.trim(), 'HASTACK_NATIVE_UNAVAILABLE false');
+  });
+});
+
+describe('ICMP echo codec', () => {
+  it('builds a request with a valid checksum and reads a reply', () => {
+    const req = echoRequest(0x1234, 7);
+    assert.deepEqual([req[0], req.readUInt16BE(4), req.readUInt16BE(6)], [8, 0x1234, 7]);
+    const reply = Buffer.concat([Buffer.from('4500001c00000000400100007f0000017f000001', 'hex'), req]);
+    reply[20] = 0; // echo reply
+    reply.writeUInt16BE(0, 22);
+    reply.writeUInt16BE(inetChecksum(reply, 20), 22);
+    assert.deepEqual(parseEchoReply(reply), { src: '127.0.0.1', id: 0x1234, seq: 7 });
+    assert.equal(parseEchoReply(reply.subarray(0, 24)), undefined);
+    assert.equal(parseEchoReply(Buffer.from(req)), undefined);
+  });
+});
