@@ -45,23 +45,30 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       throw err;
     }
     const b2 = backends[1]!;
+    const admin = `--admin 127.0.0.1:${adminPort}`;
+    const db = port + 300;
     io.stdout.write(`
 hastack demo is running (Ctrl-C stops everything)
 
-  virtual server  http://127.0.0.1:${port}/   wrr over ${backends.map((b) => `${b.name}=127.0.0.1:${b.port}`).join(', ')}
-                  (weights 2,1,1; HTTP check GET /healthz every 1s, rise 2, fall 2)
-  admin API       http://127.0.0.1:${adminPort}/status   and /metrics
+  L4 virtual server  http://127.0.0.1:${port}/   wrr over ${backends.map((b) => `${b.name}=127.0.0.1:${b.port}`).join(', ')}
+                     (weights 2,1,1; HTTP check GET /healthz every 1s, rise 2, fall 2)
+  L7 reverse proxy   http://127.0.0.1:${port + 1}/   /static/ from docs/, everything else to the web servers (lc)
+  memcached          127.0.0.1:11211   (any memcached client; e.g. memcstat --servers=127.0.0.1:11211)
+  database           source db1 http://127.0.0.1:${db + 11}/, replicas db2 :${db + 21}, db3 :${db + 31} (semi-sync)
+  admin API          http://127.0.0.1:${adminPort}/status   and /metrics
 
   try it:
     for i in $(seq 8); do curl -s http://127.0.0.1:${port}/; done
-    npm run hastack -- status --admin 127.0.0.1:${adminPort}            (like ipvsadm -Ln; add --stats or --rate)
+    curl -s http://127.0.0.1:${port + 1}/static/ | head -3
+    npm run hastack -- status ${admin}            (ipvsadm-style table, proxy, cache and replication status)
+    npm run hastack -- db status --server db1=http://127.0.0.1:${db + 11} --server db2=http://127.0.0.1:${db + 21} --server db3=http://127.0.0.1:${db + 31}
 
   stop a backend and watch the traffic move:
     kill -STOP ${b2.child.pid}     ${b2.name} hangs; after 2 failed checks it leaves the table
     kill -CONT ${b2.child.pid}     ${b2.name} answers again; after 2 good checks it is back
     curl -X POST 127.0.0.1:${b2.port}/_demo/fail     ${b2.name} reports unhealthy (/_demo/recover undoes it)
-    npm run hastack -- drain web 127.0.0.1:${b2.port} --admin 127.0.0.1:${adminPort}
-    npm run hastack -- weight web 127.0.0.1:${b2.port} 3 --admin 127.0.0.1:${adminPort}
+    npm run hastack -- drain web 127.0.0.1:${b2.port} ${admin}
+    npm run hastack -- weight web 127.0.0.1:${b2.port} 3 ${admin}
 
 `);
     const code = await runUntilSignalled(runtime, logger);

@@ -32,7 +32,8 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   }
   for (const [key, snapshot] of Object.entries(status.services ?? {})) {
     const format = serviceStatusFormatters[key];
-    io.stdout.write(`\n${format === undefined ? `${key}: ${JSON.stringify(snapshot)}\n` : format(snapshot)}`);
+    const text = format === undefined ? `${key}: ${JSON.stringify(snapshot)}` : format(snapshot);
+    io.stdout.write(`\n${text.endsWith('\n') ? text : `${text}\n`}`);
   }
   return 0;
 }
