@@ -1,10 +1,10 @@
 import net from 'node:net';
+import { fastWrite, queuedOn } from '../core/fast-write.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { CHUNK_DATA, CHUNK_DONE, CHUNK_ERROR, ChunkedDecoder } from './chunked-decoder.ts';
 import type { EngineContext, ListenerContext } from './context.ts';
 import type { Downstream, OutgoingHead } from './downstream.ts';
 import { Exchange, type Tunnelable } from './exchange.ts';
-import { fastWrite, queuedOn } from './fast-write.ts';
 import {
   buildClientResponseHead,
   FRAME_CHUNKED,

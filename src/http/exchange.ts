@@ -1,8 +1,8 @@
 import type { PickContext } from '../balance/types.ts';
+import { fastWrite, queuedOn } from '../core/fast-write.ts';
 import type { AccessLogEntry } from './access-log.ts';
 import type { EngineContext, ListenerContext } from './context.ts';
 import type { Downstream, OutgoingHead } from './downstream.ts';
-import { fastWrite, queuedOn } from './fast-write.ts';
 import {
   buildUpstreamRequestHead,
   clientAddress,

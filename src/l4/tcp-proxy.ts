@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { errorCode, HastackError } from '../core/errors.ts';
+import { fastWrite, queuedOn } from '../core/fast-write.ts';
 import type { Logger } from '../core/logger.ts';
 import {
   type DestinationPool,
@@ -89,13 +90,13 @@ class ProxiedConnection implements RoutedConnection {
       onread: { buffer: this.clientBuffer, callback: onClientRead },
     } as net.SocketConstructorOpts);
     this.afterUpstreamWrite = () => {
-      if (this.clientWaits && this.upstream !== undefined && this.upstream.writableLength === 0) {
+      if (this.clientWaits && this.upstream !== undefined && queuedOn(this.upstream) === 0) {
         this.clientWaits = false;
         if (!this.client.destroyed) this.client.resume();
       }
     };
     this.afterClientWrite = () => {
-      if (this.upstreamWaits && this.client.writableLength === 0) {
+      if (this.upstreamWaits && queuedOn(this.client) === 0) {
         this.upstreamWaits = false;
         if (this.upstream !== undefined && !this.upstream.destroyed) this.upstream.resume();
       }
@@ -125,8 +126,7 @@ function onClientRead(this: net.Socket, nread: number, buf: Buffer): boolean {
     c.clientWaits = true;
     return false;
   }
-  up.write(buf.subarray(0, nread), c.afterUpstreamWrite);
-  if (up.writableLength === 0) return true;
+  if (fastWrite(up, buf.subarray(0, nread), c.afterUpstreamWrite)) return true;
   c.clientWaits = true;
   c.proxy.pool.stats.countPause();
   return false;
@@ -137,8 +137,7 @@ function onUpstreamRead(this: net.Socket, nread: number, buf: Buffer): boolean {
   const client = c.client;
   if (this !== c.upstream || client.destroyed) return false;
   c.proxy.pool.countOut(c, nread);
-  client.write(buf.subarray(0, nread), c.afterClientWrite);
-  if (client.writableLength === 0) return true;
+  if (fastWrite(client, buf.subarray(0, nread), c.afterClientWrite)) return true;
   c.upstreamWaits = true;
   c.proxy.pool.stats.countPause();
   return false;
@@ -278,8 +277,8 @@ export class TcpProxy {
   get bufferedBytes(): number {
     let n = 0;
     for (const c of this.#connections) {
-      n += c.client.writableLength;
-      if (c.upstream !== undefined) n += c.upstream.writableLength;
+      n += queuedOn(c.client);
+      if (c.upstream !== undefined) n += queuedOn(c.upstream);
     }
     return n;
   }

@@ -11,6 +11,7 @@ import type net from 'node:net';
 
 interface WriteReq {
   handle: unknown;
+  done: (() => void) | null;
   oncomplete: (status: number) => void;
   async: boolean;
   bytes: number;
@@ -39,7 +40,13 @@ function loadBinding(): Binding | undefined {
   }
 }
 
-const binding = process.env.HASTACK_HTTP_NO_FAST_WRITE === undefined ? loadBinding() : undefined;
+const binding =
+  process.env.HASTACK_NO_FAST_WRITE === undefined && process.env.HASTACK_HTTP_NO_FAST_WRITE === undefined
+    ? loadBinding()
+    : undefined;
+
+/** Whether writes really skip the stream layer (false when the binding is missing or turned off). */
+export const fastWriteAvailable = binding !== undefined;
 
 const kPending = Symbol('hastack.http.fastPending');
 type Tracked = net.Socket & { [kPending]?: number; _handle?: StreamHandle | null };
@@ -48,8 +55,11 @@ function onComplete(this: WriteReq, status: number): void {
   const socket = this.socket as Tracked | null;
   if (socket === null) return;
   socket[kPending] = (socket[kPending] ?? 0) - this.bytes;
+  const done = this.done;
   this.buffer = null;
   this.socket = null;
+  this.done = null;
+  done?.();
   if (status < 0 && !socket.destroyed) socket.destroy();
   else if ((socket[kPending] ?? 0) === 0 && socket.writableLength === 0) socket.emit('drain');
 }
@@ -62,9 +72,11 @@ export function fastPending(socket: net.Socket): number {
 /**
  * Writes `data` (a Buffer that must not change until written, or a latin1
  * string). Returns true when the kernel took everything at once, false when some
- * of it waits (a Buffer is then still referenced).
+ * of it waits (a Buffer is then still referenced). `done`, when given, is called
+ * once a write that waited has completed (and may be called after a write that
+ * did not wait: callers check their own state).
  */
-export function fastWrite(socket: net.Socket, data: Buffer | string): boolean {
+export function fastWrite(socket: net.Socket, data: Buffer | string, done?: () => void): boolean {
   const s = socket as Tracked;
   const handle = s._handle;
   if (
@@ -76,12 +88,13 @@ export function fastWrite(socket: net.Socket, data: Buffer | string): boolean {
     s.connecting ||
     s.writableEnded
   ) {
-    if (typeof data === 'string') s.write(data, 'latin1');
-    else s.write(data);
+    if (typeof data === 'string') s.write(data, 'latin1', done);
+    else s.write(data, done);
     return s.writableLength === 0;
   }
   const req = new binding.WriteWrap();
   req.handle = handle;
+  req.done = null;
   req.oncomplete = onComplete;
   req.async = false;
   req.bytes = 0;
@@ -97,6 +110,7 @@ export function fastWrite(socket: net.Socket, data: Buffer | string): boolean {
   req.bytes = data.length;
   if (typeof data !== 'string') req.buffer = data;
   req.socket = s;
+  req.done = done ?? null;
   s[kPending] = (s[kPending] ?? 0) + data.length;
   return false;
 }
