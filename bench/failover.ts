@@ -130,6 +130,11 @@ async function startNode(lab: VrrpLab, s: Scenario, node: 'n1' | 'n2', priority:
 interface Trial {
   /** From the kill to the first answer from the backup. */
   gapMs: number;
+  /**
+   * From the master's last advert on the wire (captured in the backup's namespace) to
+   * the first answer: the gap without the random phase of the kill. null without tcpdump.
+   */
+  sinceLastAdvertMs: number | null;
   /** From the kill until the VIP left the crashed node; null: still there when the trial ended. */
   leftOnOldMs: number | null;
   /** How long both nodes had the VIP (until the end of the trial when it never left). */
@@ -137,7 +142,14 @@ interface Trial {
   /** How long the trial watched after the kill. */
   watchedMs: number;
   /** hastack only: the backup's account of its takeover. */
-  takeover?: { downTimerLateMs: number | null; vipAddMs: number | null; firstGarpMs: number | null };
+  takeover?: {
+    at: string;
+    downTimerLateMs: number | null;
+    vipAddMs: number | null;
+    firstGarpMs: number | null;
+  };
+  /** hastack only: from the master's last advert (on the wire) to the backup's decision. */
+  decisionSinceLastAdvertMs?: number;
 }
 
 /** One trial: gap, address left behind, takeover path. */
@@ -162,6 +174,17 @@ async function trial(s: Scenario): Promise<Trial> {
       10_000,
     );
     const [old, backup] = await Promise.all([lab.watchAddress('n1', VIP), lab.watchAddress('n2', VIP)]);
+    const capture = tcpdump
+      ? await lab.spawn('n2', 'adverts', [
+          'tcpdump',
+          '-l',
+          '-n',
+          '-tt',
+          '-i',
+          'eth0',
+          `ip proto 112 and src host ${lab.addressOf('n1')}`,
+        ])
+      : undefined;
     // Kill at a random phase of the advert cycle: the gap depends on the time since the last advert.
     const killAfterMs = 1000 + Math.round(Math.random() * s.advert * 1000);
     const durationMs = killAfterMs + (s.version === 2 ? 8000 : 3000);
@@ -172,6 +195,9 @@ async function trial(s: Scenario): Promise<Trial> {
     await n1.kill9();
     const out = await probe;
     const endedAt = Date.now();
+    await capture?.stop('SIGINT');
+    const advertTimes = capture === undefined ? [] : advertsIn(await capture.log());
+    const lastAdvert = advertTimes.filter((t) => t <= killedAt).at(-1);
     const result = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as {
       answers: { at: number; by: string }[];
     };
@@ -182,6 +208,7 @@ async function trial(s: Scenario): Promise<Trial> {
     const taken = backup.firstAfter(killedAt, true) ?? endedAt;
     const trialResult: Trial = {
       gapMs: first.at - killedAt,
+      sinceLastAdvertMs: lastAdvert === undefined ? null : Math.round(first.at - lastAdvert),
       leftOnOldMs: gone === undefined ? null : Math.round(gone - killedAt),
       bothHeldMs: Math.max(0, Math.round((gone ?? endedAt) - taken)),
       watchedMs: endedAt - killedAt,
@@ -190,7 +217,13 @@ async function trial(s: Scenario): Promise<Trial> {
       const line = (await hastackLogEvents(n2.daemon)).find(
         (e) => e.why === 'master' && e.takeover && (e.time as number) >= killedAt,
       );
-      if (line !== undefined) trialResult.takeover = line.takeover as Trial['takeover'];
+      if (line !== undefined) {
+        trialResult.takeover = line.takeover as Trial['takeover'];
+        if (lastAdvert !== undefined && trialResult.takeover !== undefined) {
+          trialResult.decisionSinceLastAdvertMs =
+            Date.parse(trialResult.takeover.at) - Math.round(lastAdvert);
+        }
+      }
     }
     return trialResult;
   } finally {
@@ -199,6 +232,16 @@ async function trial(s: Scenario): Promise<Trial> {
 }
 
 const ms = (v: number) => `${Math.round(v)} ms`;
+
+let tcpdump = false;
+
+/** Wall-clock ms of the adverts in `tcpdump -tt` output ("1795619359.946275 IP …"). */
+function advertsIn(text: string): number[] {
+  return text.split('\n').flatMap((line) => {
+    const m = /^(\d+)\.(\d{6}) IP /.exec(line);
+    return m === null ? [] : [Number(m[1]) * 1000 + Number(m[2]) / 1000];
+  });
+}
 
 function leftOnOld(trials: readonly Trial[]): string {
   const gone = trials.flatMap((t) => (t.leftOnOldMs === null ? [] : [t.leftOnOldMs]));
@@ -231,6 +274,8 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:failover needs root (network namespaces)');
   if ((await run('/usr/sbin/keepalived', ['--version'])).code !== 0)
     throw new Error('keepalived is not installed');
+  tcpdump = (await run('tcpdump', ['--version'])).code === 0;
+  if (!tcpdump) process.stderr.write('tcpdump not found: no "since last advert" column\n');
   const trials = Number(values.trials);
   const only = values.only?.split(',');
   const chosen =
@@ -249,18 +294,20 @@ async function main(): Promise<void> {
       const r = await trial(s);
       results.push(r);
       process.stderr.write(
-        `${s.name} trial ${i + 1}: gap ${r.gapMs} ms, left on old node ${r.leftOnOldMs ?? 'kept'}, ` +
+        `${s.name} trial ${i + 1}: gap ${r.gapMs} ms (${r.sinceLastAdvertMs ?? '?'} ms since the last advert), left on old node ${r.leftOnOldMs ?? 'kept'}, ` +
           `both held ${r.bothHeldMs} ms${r.takeover === undefined ? '' : `, takeover ${JSON.stringify(r.takeover)}`}\n`,
       );
     }
     raw[s.name] = results;
     const gaps = results.map((r) => r.gapMs);
+    const since = results.flatMap((r) => (r.sinceLastAdvertMs === null ? [] : [r.sinceLastAdvertMs]));
     rows.push([
       s.name,
       `v${s.version}, advert ${s.advert * 1000} ms`,
       String(trials),
       ms(median(gaps)),
       ms(Math.max(...gaps)),
+      since.length === 0 ? '-' : `${ms(median(since))} / ${ms(Math.max(...since))}`,
       leftOnOld(results),
       ms(median(results.map((r) => r.bothHeldMs))),
       takeoverPath(results),
@@ -275,6 +322,7 @@ async function main(): Promise<void> {
         'trials',
         'median gap',
         'worst gap',
+        'since last advert (median / worst)',
         'VIP left on old node',
         'both held (median)',
         'takeover path (median)',

@@ -2,8 +2,8 @@ import type { Clock } from '../core/clock.ts';
 import type { GarpSettings } from './config-schema.ts';
 import type { VrrpVersion } from './vrrp-packet.ts';
 import {
-  KERNEL_LEASE_EARLY_MS,
   KERNEL_LEASE_LATE_MS,
+  LEASE_MARGIN_MS,
   longestMasterDownMs,
   masterDownIntervalMs,
   masterIntervalFor,
@@ -26,9 +26,9 @@ import {
  */
 
 /** Renew a little before the last moment the lease still outlasts a backup's down timer. */
-const LEASE_RENEW_GUARD_MS = 50;
+const LEASE_RENEW_GUARD_MS = LEASE_MARGIN_MS;
 /** Treat the lease as gone this long before its end (the kernel may remove it 20 ms early). */
-const LEASE_LAPSE_GUARD_MS = KERNEL_LEASE_EARLY_MS + 30;
+const LEASE_LAPSE_GUARD_MS = LEASE_MARGIN_MS;
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
@@ -468,7 +468,7 @@ export class VrrpInstanceMachine {
       ...(leaseMs !== undefined && { leaseMs }),
       ...(downTimerLateMs !== undefined && { downTimerLateMs }),
     });
-    this.#advertise(out, now);
+    this.#advertise(out, now, false); // the add carries the lease
     const g = this.#s.garp;
     if (g.masterRepeat > 0) out.push({ type: 'garp', repeat: g.masterRepeat, why: 'master' });
     this.#garpDelayAt = g.masterDelayMs > 0 && g.masterRepeat > 0 ? now + g.masterDelayMs : undefined;

@@ -69,4 +69,22 @@ export const vrrpMetrics: readonly ServiceMetricSpec[] = [
       for (const i of instances(service)) emit({ instance: i.name }, i.counters.becameMaster);
     },
   },
+  {
+    name: 'hastack_vrrp_vip_lease_renewals_total',
+    help: 'Renewals of the VIP lease (kernel address lifetime) while MASTER',
+    kind: 'counter',
+    labelNames: ['instance'],
+    fill: (service, emit) => {
+      for (const i of instances(service)) emit({ instance: i.name }, i.counters.leaseRenewals);
+    },
+  },
+  {
+    name: 'hastack_vrrp_vip_lease_lapses_total',
+    help: 'Times a MASTER found its VIP lease run out (process stopped or stalled) and went BACKUP',
+    kind: 'counter',
+    labelNames: ['instance'],
+    fill: (service, emit) => {
+      for (const i of instances(service)) emit({ instance: i.name }, i.counters.leaseLapses);
+    },
+  },
 ];

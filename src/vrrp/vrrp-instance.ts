@@ -429,6 +429,7 @@ export class VrrpInstance {
         return;
       case 'enter-master':
         this.#takeoverStartedAt = this.#d.clock.now();
+        this.#queueIp('add', action.leaseMs); // first: netlink applies it right here
         this.#takeover = {
           at: new Date(this.#d.clock.wallNow()).toISOString(),
           reason: this.#lastTransition?.reason ?? '',
@@ -437,7 +438,6 @@ export class VrrpInstance {
           firstGarpMs: null,
           backend: this.#d.ip.kind,
         };
-        this.#queueIp('add', action.leaseMs);
         return;
       case 'renew-vips':
         this.#queueIp('renew', action.leaseMs);

@@ -31,12 +31,15 @@ export function masterIntervalFor(
 
 /*
  * VIP leases (kernel address lifetimes). The kernel counts them in whole seconds
- * and removes an expired address from a delayed work item: a little after the
- * lifetime (measured ~30 ms, at most ~250 ms of rounding), and, when another
- * address change runs the check, up to HZ/50 = 20 ms early.
+ * and removes expired addresses from a delayed work item (net/ipv4/devinet.c
+ * check_lifetime): up to HZ/50 = 20 ms early, and late by its rounding to whole
+ * seconds (≤ 250 ms; 10–250 ms measured on 6.18) — or, on kernels that stop
+ * re-running the check on every renewal, by up to its 1 s minimum interval more.
  */
 export const KERNEL_LEASE_EARLY_MS = 20;
-export const KERNEL_LEASE_LATE_MS = 300;
+export const KERNEL_LEASE_LATE_MS = 1300;
+/** Margin kept between a lease's end and a backup's takeover: the early expiry plus scheduling. */
+export const LEASE_MARGIN_MS = 50;
 
 /** The longest Master_Down_Interval a backup can have (priority 1). */
 export function longestMasterDownMs(masterAdvertIntMs: number, downTimerAdverts = 3): number {
@@ -45,9 +48,9 @@ export function longestMasterDownMs(masterAdvertIntMs: number, downTimerAdverts 
 
 /**
  * The lease a master holds its VIPs with: `fixedMs` when configured, else the
- * longest backup Master_Down_Interval (plus the kernel's early expiry) rounded up
- * to whole seconds — so a master that loses its lease has been silent long enough
- * for every backup to have taken over.
+ * longest backup Master_Down_Interval plus LEASE_MARGIN_MS, rounded up to whole
+ * seconds — so a master that loses its lease has been silent long enough for every
+ * backup to have taken over.
  */
 export function vipLeaseMs(
   fixedMs: number | undefined,
@@ -55,6 +58,6 @@ export function vipLeaseMs(
   downTimerAdverts = 3,
 ): number {
   if (fixedMs !== undefined) return fixedMs;
-  const longest = longestMasterDownMs(masterAdvertIntMs, downTimerAdverts) + KERNEL_LEASE_EARLY_MS;
+  const longest = longestMasterDownMs(masterAdvertIntMs, downTimerAdverts) + LEASE_MARGIN_MS;
   return Math.max(1000, Math.ceil(longest / 1000) * 1000);
 }

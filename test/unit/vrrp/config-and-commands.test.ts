@@ -176,6 +176,7 @@ describe('iproute2 commands', () => {
       batchErrors('del', 'RTNETLINK answers: Cannot assign requested address\nCommand failed -:1\n'),
       [],
     );
+    assert.deepEqual(batchErrors('del', 'Error: ipv4: Address not found.\nCommand failed -:1\n'), []);
     assert.deepEqual(batchErrors('add', 'Cannot find device "eth9"\nCommand failed -:2\n'), [
       'Cannot find device "eth9"',
     ]);

@@ -2,9 +2,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { inetChecksum } from '../../../src/core/inet-checksum.ts';
-import { interfaceInfo, openRawSocket, rawNetAvailable } from '../../../src/core/raw-net.ts';
+import {
+  interfaceInfo,
+  netlinkAvailable,
+  openNetlinkSocket,
+  openRawSocket,
+  rawNetAvailable,
+  sendFrame,
+} from '../../../src/core/raw-net.ts';
 import { echoRequest, NativePinger, parseEchoReply } from '../../../src/health/icmp-native.ts';
 import { createIcmpProbe } from '../../../src/health/icmp-probe.ts';
+import { gratuitousArp } from '../../../src/vrrp/arp-frame.ts';
+import { NetlinkAddresses } from '../../../src/vrrp/netlink-addresses.ts';
+import { encodeAddressRequest, parseAcks } from '../../../src/vrrp/rtnetlink.ts';
 
 /*
  * The native addon itself (built by `npm install`). Raw sockets need root: as
@@ -74,6 +84,38 @@ describe('native addon', () => {
     s.close();
     s.close();
     assert.equal(s.closed, true);
+  });
+
+  it('netlink: the kernel acks address requests (refusals only, so nothing on this host changes)', async (t) => {
+    if (!requireAddon(t)) return;
+    assert.equal(netlinkAvailable(), true);
+    const socket = openNetlinkSocket(0, 0, () => {});
+    // Removing an address lo does not have: refused with EADDRNOTAVAIL, acked inside the send.
+    socket.send(encodeAddressRequest('del', { ifindex: 1, address: '192.0.2.123', prefix: 32 }, 77));
+    assert.deepEqual(
+      socket
+        .readNow()
+        .flatMap((d) => parseAcks(d))
+        .map((a) => [a.seq, a.code]),
+      [[77, 'EADDRNOTAVAIL']],
+    );
+    socket.close();
+    assert.equal(socket.closed, true);
+    const nl = new NetlinkAddresses();
+    await nl.remove([{ address: '192.0.2.123', prefix: 32, dev: 'lo' }]); // "already gone" is fine
+    // A zero lifetime is invalid: the kernel refuses it before changing anything, with its reason.
+    await assert.rejects(
+      nl.add([{ address: '192.0.2.123', prefix: 32, dev: 'lo' }], { validLftSec: 0, preferredLftSec: 0 }),
+      /EINVAL \(ipv4: address lifetime invalid\)/,
+    );
+    nl.close();
+  });
+
+  it('sends Ethernet frames through one kept packet socket, repeatedly', (t) => {
+    if (!requireAddon(t)) return;
+    const frame = gratuitousArp(new Uint8Array(6), 0x7f000001);
+    for (let i = 0; i < 3; i++) sendFrame('lo', frame);
+    assert.throws(() => sendFrame('hastack-none0', frame), { code: 'ENODEV' });
   });
 
   it('falls back to the ping binary when the addon is disabled', () => {
