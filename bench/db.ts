@@ -20,22 +20,30 @@
  *   npm run bench:db -- [--duration 5s] [--lag-duration 10s] [--rate 1000] [--runs 3] [--parts throughput,lag]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism, loadavg, release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { errorCode, errorMessage } from '../src/core/errors.ts';
 import { dbRequest, type ServerTarget } from '../src/db/http-client.ts';
 import type { DbServerSnapshot } from '../src/db/status-types.ts';
 import { installCleanupHandlers, isStopping, runCleanup } from './lib/cleanup.ts';
 import { formatRate, formatRatio } from './lib/format.ts';
 import { HASTACK_NODE, REPO_ROOT, startHastack } from './lib/hastack.ts';
+import { interleavedRuns, rotate } from './lib/interleave.ts';
 import { startMariadb } from './lib/mariadb.ts';
 import type { MysqlConnection } from './lib/mysql-wire.ts';
-import { assertCpusAvailable, intOption, listOption, secondsOption } from './lib/options.ts';
+import {
+  assertCpusAvailable,
+  intOption,
+  listOption,
+  methodOptions,
+  parseBenchArgs,
+  secondsOption,
+} from './lib/options.ts';
 import { type PinnedProcess, runPinned } from './lib/pinned-process.ts';
 import { freePort, pollUntil } from './lib/ports.ts';
+import { writeResults } from './lib/results.ts';
 import { median, ratio } from './lib/stats.ts';
 import { formatTable } from './lib/table.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
@@ -77,48 +85,25 @@ interface Options {
 }
 
 function readOptions(argv: string[]): Options | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      duration: { type: 'string' },
-      'lag-duration': { type: 'string' },
-      warmup: { type: 'string' },
-      rate: { type: 'string' },
-      runs: { type: 'string' },
-      parts: { type: 'string' },
-      'lag-targets': { type: 'string' },
-      'load-cpu': { type: 'string' },
-      'server-cpu': { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) return undefined;
-  const stamp = new Date()
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replaceAll(':', '-');
+  const values = parseBenchArgs(argv, ['lag-duration', 'rate', 'parts', 'lag-targets']);
+  if (values === undefined) return undefined;
+  const method = methodOptions(values, 'db', 5);
+  // Spelled out: the JSON records the options object as it is, in this order.
   return {
-    durationSec: secondsOption('duration', values.duration, 'BENCH_DURATION', 5),
+    durationSec: method.durationSec,
     lagDurationSec: secondsOption('lag-duration', values['lag-duration'], 'BENCH_LAG_DURATION', 10),
-    warmupSec: secondsOption('warmup', values.warmup, 'BENCH_WARMUP', 2, 0),
+    warmupSec: method.warmupSec,
     rate: intOption('rate', values.rate, 'BENCH_RATE', 1000),
-    runs: intOption('runs', values.runs, 'BENCH_RUNS', 3),
+    runs: method.runs,
     parts: listOption('parts', values.parts, 'BENCH_PARTS', PARTS),
     lagTargets: listOption('lag-targets', values['lag-targets'], 'BENCH_LAG_TARGETS', LAG_TARGETS),
-    loadCpu: intOption('load-cpu', values['load-cpu'], undefined, 0, 0),
-    serverCpu: intOption('server-cpu', values['server-cpu'], undefined, 1, 0),
-    out: values.out ?? join(REPO_ROOT, 'bench', 'results', `db-${stamp}.json`),
+    loadCpu: method.loadCpu,
+    serverCpu: method.serverCpu,
+    out: method.out,
   };
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function rotate<T>(list: readonly T[], k: number): T[] {
-  const n = list.length;
-  return list.map((_, i) => list[(i + k) % n]!);
-}
 
 // --- 1. binlog overhead ------------------------------------------------------------------
 
@@ -555,46 +540,40 @@ async function main(): Promise<number> {
         versions[t] = setup.version;
       }
       let nextId = 1;
-      for (let run = 0; run < o.runs; run++) {
-        for (const t of rotate(o.lagTargets, run)) {
-          if (isStopping()) break;
+      await interleavedRuns(
+        o.lagTargets,
+        o.runs,
+        async (t, run) => {
           const s = setups.get(t)!;
           if (o.warmupSec > 0) nextId += (await measureLag(s.driver, o.rate, o.warmupSec, nextId)).sent;
           await s.reset();
           const r = await measureLag(s.driver, o.rate, o.lagDurationSec, nextId);
           nextId += r.sent;
           const internal = await s.internal();
-          lag.push({ target: t, run, ...r, ...(internal !== undefined && { internal }) });
+          lag.push({ target: t, run: run - 1, ...r, ...(internal !== undefined && { internal }) });
           log(
-            `  lag run ${run + 1}/${o.runs} ${t.padEnd(8)} ${formatRate(r.achievedRate)} writes/s, lag p50 ${r.lagP50Ms.toFixed(2)} ms p99 ${r.lagP99Ms.toFixed(2)} ms`,
+            `  lag run ${run}/${o.runs} ${t.padEnd(8)} ${formatRate(r.achievedRate)} writes/s, lag p50 ${r.lagP50Ms.toFixed(2)} ms p99 ${r.lagP99Ms.toFixed(2)} ms`,
           );
-        }
-      }
+        },
+        isStopping,
+      );
     }
   } finally {
     await runCleanup();
   }
   process.stdout.write(report(o, tp, lag, versions, cpus));
-  await mkdir(dirname(o.out), { recursive: true });
-  await writeFile(
-    o.out,
-    JSON.stringify(
-      {
-        method: 'docs/benchmarks.md; bench/db.ts header',
-        options: o,
-        machine: { cpus, kernel: release(), loadAverageAtStart: loadavg() },
-        commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim(),
-        versions: {
-          ...versions,
-          ...(needMaria ? { mariadbd: toolVersion(found.mariadbd!, ['--version']) } : {}),
-        },
-        throughput: tp,
-        lag,
-      },
-      null,
-      2,
-    ),
-  );
+  await writeResults(o.out, {
+    method: 'docs/benchmarks.md; bench/db.ts header',
+    options: o,
+    machine: { cpus, kernel: release(), loadAverageAtStart: loadavg() },
+    commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim(),
+    versions: {
+      ...versions,
+      ...(needMaria ? { mariadbd: toolVersion(found.mariadbd!, ['--version']) } : {}),
+    },
+    throughput: tp,
+    lag,
+  });
   log(`raw results: ${o.out}`);
   return 0;
 }

@@ -11,17 +11,25 @@
  *
  *   npm run bench:memcache -- [--duration 10s] [--concurrency 64] [--runs 3] ...
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, release } from 'node:os';
-import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { errorCode, errorMessage } from '../src/core/errors.ts';
 import { installCleanupHandlers, isStopping, runCleanup } from './lib/cleanup.ts';
 import { formatRate, formatRatio } from './lib/format.ts';
-import { REPO_ROOT, startHastack } from './lib/hastack.ts';
-import { assertCpusAvailable, intOption, listOption, secondsOption } from './lib/options.ts';
+import { startHastack } from './lib/hastack.ts';
+import { interleavedRuns, warmThenMeasure } from './lib/interleave.ts';
+import {
+  assertCpusAvailable,
+  intOption,
+  listOption,
+  type MethodOptions,
+  methodOptions,
+  parseBenchArgs,
+} from './lib/options.ts';
 import { type PinnedProcess, runPinned, spawnPinned } from './lib/pinned-process.ts';
 import { freePort, waitForPort } from './lib/ports.ts';
+import { writeResults } from './lib/results.ts';
 import { median, ratio } from './lib/stats.ts';
 import { formatTable } from './lib/table.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
@@ -69,54 +77,22 @@ Options (environment variable in brackets):
 
 Needs: memcaslap (libmemcached-tools), memcached, taskset (util-linux).`;
 
-interface Options {
-  durationSec: number;
-  warmupSec: number;
+interface Options extends MethodOptions {
   concurrency: number;
   threads: number;
-  runs: number;
   targets: TargetName[];
   scenarios: ScenarioName[];
-  loadCpu: number;
-  serverCpu: number;
-  out: string;
 }
 
 function readOptions(argv: string[]): Options | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      duration: { type: 'string' },
-      concurrency: { type: 'string' },
-      threads: { type: 'string' },
-      runs: { type: 'string' },
-      warmup: { type: 'string' },
-      targets: { type: 'string' },
-      scenarios: { type: 'string' },
-      'load-cpu': { type: 'string' },
-      'server-cpu': { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) return undefined;
-  const stamp = new Date()
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replaceAll(':', '-');
+  const values = parseBenchArgs(argv, ['concurrency', 'threads', 'targets', 'scenarios']);
+  if (values === undefined) return undefined;
   return {
-    durationSec: secondsOption('duration', values.duration, 'BENCH_DURATION', 10),
-    warmupSec: secondsOption('warmup', values.warmup, 'BENCH_WARMUP', 2, 0),
+    ...methodOptions(values, 'memcache', 10),
     concurrency: intOption('concurrency', values.concurrency, 'BENCH_CONNECTIONS', 64),
     threads: intOption('threads', values.threads, undefined, 1),
-    runs: intOption('runs', values.runs, 'BENCH_RUNS', 3),
     targets: listOption('targets', values.targets, 'BENCH_TARGETS', TARGETS),
     scenarios: listOption('scenarios', values.scenarios, 'BENCH_SCENARIOS', SCENARIOS),
-    loadCpu: intOption('load-cpu', values['load-cpu'], undefined, 0, 0),
-    serverCpu: intOption('server-cpu', values['server-cpu'], undefined, 1, 0),
-    out: values.out ?? join(REPO_ROOT, 'bench', 'results', `memcache-${stamp}.json`),
   };
 }
 
@@ -276,55 +252,47 @@ async function main(): Promise<void> {
     const scenario = SCENARIO_SPECS[scenarioName];
     const configFile = join(dir, `${scenarioName}.cfg`);
     await writeFile(configFile, memcaslapConfig(scenario));
-    const byTarget = new Map<TargetName, RunRecord[]>(targets.map((t) => [t.name, []]));
-    for (let run = 0; run < options.runs && !isStopping(); run++) {
-      // Rotate the order each run so drift on the machine hits every target alike.
-      const order = targets.map((_, i) => targets[(i + run) % targets.length]!);
-      for (const target of order) {
+    const byTarget = await interleavedRuns(
+      targets,
+      options.runs,
+      async (target, run): Promise<RunRecord> => {
         target.process.assertRunning();
-        if (options.warmupSec > 0)
-          await runMemcaslap(options, paths.memcaslap!, configFile, target.port, options.warmupSec);
-        const r = await runMemcaslap(options, paths.memcaslap!, configFile, target.port, options.durationSec);
+        const r = await warmThenMeasure(options.warmupSec, options.durationSec, (seconds) =>
+          runMemcaslap(options, paths.memcaslap!, configFile, target.port, seconds),
+        );
         const parsed = parseMemcaslap(r.output);
-        byTarget.get(target.name)!.push({ run: run + 1, ...parsed, raw: r.output });
-        console.error(`${scenarioName} ${target.name} run ${run + 1}: ${formatRate(parsed.opsPerSec)} ops/s`);
-      }
-    }
+        console.error(`${scenarioName} ${target.name} run ${run}: ${formatRate(parsed.opsPerSec)} ops/s`);
+        return { run, ...parsed, raw: r.output };
+      },
+      isStopping,
+    );
     for (const [target, runs] of byTarget)
       cells.push({
         scenario: scenarioName,
-        target,
+        target: target.name,
         runs,
         medianOpsPerSec: median(runs.map((r) => r.opsPerSec)),
       });
   }
   printReport(options, cells);
-  await mkdir(dirname(options.out), { recursive: true });
-  await writeFile(
-    options.out,
-    JSON.stringify(
-      {
-        benchmark: 'memcache',
-        date: new Date().toISOString(),
-        method: {
-          tool: 'memcaslap',
-          durationSec: options.durationSec,
-          warmupSec: options.warmupSec,
-          concurrency: options.concurrency,
-          threads: options.threads,
-          runs: options.runs,
-          loadCpu: options.loadCpu,
-          serverCpu: options.serverCpu,
-        },
-        machine: { kernel: release(), cpus: availableParallelism(), loadAverageAtStart: load },
-        targets: targets.map((t) => ({ name: t.name, version: t.version, setup: t.setup })),
-        memcaslap: toolVersion(paths.memcaslap!, ['--version']),
-        cells,
-      },
-      null,
-      2,
-    ),
-  );
+  await writeResults(options.out, {
+    benchmark: 'memcache',
+    date: new Date().toISOString(),
+    method: {
+      tool: 'memcaslap',
+      durationSec: options.durationSec,
+      warmupSec: options.warmupSec,
+      concurrency: options.concurrency,
+      threads: options.threads,
+      runs: options.runs,
+      loadCpu: options.loadCpu,
+      serverCpu: options.serverCpu,
+    },
+    machine: { kernel: release(), cpus: availableParallelism(), loadAverageAtStart: load },
+    targets: targets.map((t) => ({ name: t.name, version: t.version, setup: t.setup })),
+    memcaslap: toolVersion(paths.memcaslap!, ['--version']),
+    cells,
+  });
   console.error(`raw results: ${options.out}`);
 }
 

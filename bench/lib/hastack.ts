@@ -2,6 +2,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HastackError } from '../../src/core/errors.ts';
 import { type PinnedProcess, spawnPinned } from './pinned-process.ts';
+import { toolVersion } from './tools.ts';
 
 /** The repository root (bench/lib/ → ../..). */
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -41,4 +42,9 @@ export async function startHastack(options: HastackOptions): Promise<PinnedProce
     cwd: REPO_ROOT,
     stopGraceMs: options.stopGraceMs ?? 15_000,
   });
+}
+
+/** "hastack <version> (node <version>)" of this checkout, for a bench's JSON. */
+export function hastackVersion(): string {
+  return `${toolVersion(HASTACK_NODE, [join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'version'])} (node ${toolVersion(HASTACK_NODE, ['--version'])})`;
 }

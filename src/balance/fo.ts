@@ -1,21 +1,15 @@
+import { DestinationListScheduler } from './destination-list.ts';
 import type { Destination, PickContext, Scheduler } from './types.ts';
-import { validateDestinations } from './validate-destinations.ts';
 
 /**
  * Weighted failover (ip_vs_fo.c): always the available server with the highest
  * weight; connection counts are ignored. Ties → first in list.
  */
-export class FailoverScheduler implements Scheduler {
+export class FailoverScheduler extends DestinationListScheduler implements Scheduler {
   readonly name = 'fo' as const;
-  #dests: readonly Destination[] = [];
-
-  update(dests: readonly Destination[]): void {
-    validateDestinations(dests);
-    this.#dests = dests.slice();
-  }
 
   pick(_ctx: PickContext): Destination | undefined {
-    const dests = this.#dests;
+    const dests = this.dests;
     let best: Destination | undefined;
     let bestWeight = 0;
     for (let i = 0; i < dests.length; i++) {

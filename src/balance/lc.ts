@@ -1,23 +1,17 @@
 import { isAvailable } from './available.ts';
+import { DestinationListScheduler } from './destination-list.ts';
 import { connOverhead } from './overhead.ts';
 import type { Destination, PickContext, Scheduler } from './types.ts';
-import { validateDestinations } from './validate-destinations.ts';
 
 /**
  * Least-connection (ip_vs_lc.c): the available server with the lowest
  * active·256 + inactive; weights only matter as on/off. Ties → first in list.
  */
-export class LeastConnectionScheduler implements Scheduler {
+export class LeastConnectionScheduler extends DestinationListScheduler implements Scheduler {
   readonly name = 'lc' as const;
-  #dests: readonly Destination[] = [];
-
-  update(dests: readonly Destination[]): void {
-    validateDestinations(dests);
-    this.#dests = dests.slice();
-  }
 
   pick(_ctx: PickContext): Destination | undefined {
-    const dests = this.#dests;
+    const dests = this.dests;
     let least: Destination | undefined;
     let loh = 0;
     for (let i = 0; i < dests.length; i++) {

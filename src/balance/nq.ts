@@ -1,23 +1,17 @@
 import { isAvailable } from './available.ts';
+import { DestinationListScheduler } from './destination-list.ts';
 import { pickShortestExpectedDelay } from './shortest-expected-delay.ts';
 import type { Destination, PickContext, Scheduler } from './types.ts';
-import { validateDestinations } from './validate-destinations.ts';
 
 /**
  * Never queue (ip_vs_nq.c): the first available server with no active
  * connection, whatever its weight; when none is idle, sed.
  */
-export class NeverQueueScheduler implements Scheduler {
+export class NeverQueueScheduler extends DestinationListScheduler implements Scheduler {
   readonly name = 'nq' as const;
-  #dests: readonly Destination[] = [];
-
-  update(dests: readonly Destination[]): void {
-    validateDestinations(dests);
-    this.#dests = dests.slice();
-  }
 
   pick(_ctx: PickContext): Destination | undefined {
-    const dests = this.#dests;
+    const dests = this.dests;
     for (let i = 0; i < dests.length; i++) {
       const d = dests[i]!;
       if (d.activeConns === 0 && isAvailable(d)) return d;

@@ -1,5 +1,5 @@
+import { DestinationListScheduler } from './destination-list.ts';
 import type { Destination, PickContext, Scheduler } from './types.ts';
-import { validateDestinations } from './validate-destinations.ts';
 
 /**
  * Overflow (ip_vs_ovf.c): the highest-weight server whose active connections do
@@ -8,17 +8,11 @@ import { validateDestinations } from './validate-destinations.ts';
  * Only active connections count, which makes it a poor fit for UDP (as in IPVS).
  * Ties → first in list.
  */
-export class OverflowScheduler implements Scheduler {
+export class OverflowScheduler extends DestinationListScheduler implements Scheduler {
   readonly name = 'ovf' as const;
-  #dests: readonly Destination[] = [];
-
-  update(dests: readonly Destination[]): void {
-    validateDestinations(dests);
-    this.#dests = dests.slice();
-  }
 
   pick(_ctx: PickContext): Destination | undefined {
-    const dests = this.#dests;
+    const dests = this.dests;
     let best: Destination | undefined;
     let bestWeight = 0;
     for (let i = 0; i < dests.length; i++) {

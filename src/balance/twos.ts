@@ -1,8 +1,8 @@
 import type { RandomSource } from '../core/clock.ts';
 import { isAvailable } from './available.ts';
+import { DestinationListScheduler } from './destination-list.ts';
 import { connOverhead } from './overhead.ts';
 import type { Destination, PickContext, Scheduler } from './types.ts';
-import { validateDestinations } from './validate-destinations.ts';
 
 /**
  * Power of two choices (ip_vs_twos.c): two servers drawn at random in proportion
@@ -11,22 +11,17 @@ import { validateDestinations } from './validate-destinations.ts';
  * takes the first server whose running weight sum reaches it, so the first
  * available server gets one extra chance in total+1.
  */
-export class TwoChoicesScheduler implements Scheduler {
+export class TwoChoicesScheduler extends DestinationListScheduler implements Scheduler {
   readonly name = 'twos' as const;
   readonly #random: RandomSource;
-  #dests: readonly Destination[] = [];
 
   constructor(random: RandomSource = Math.random) {
+    super();
     this.#random = random;
   }
 
-  update(dests: readonly Destination[]): void {
-    validateDestinations(dests);
-    this.#dests = dests.slice();
-  }
-
   pick(_ctx: PickContext): Destination | undefined {
-    const dests = this.#dests;
+    const dests = this.dests;
     let total = 0;
     for (let i = 0; i < dests.length; i++) {
       const d = dests[i]!;

@@ -41,9 +41,9 @@ import { checkMagic, scanSegment, type TransactionGroup } from './log-scan.ts';
  * it too.
  */
 
-export interface BinlogWriterOptions {
+/** Where a binary log lives and how it rotates, purges and syncs: plain data (a worker thread gets it too). */
+export interface BinlogFileOptions {
   dir: string;
-  basename?: string;
   serverId: number;
   serverUuid: string;
   serverVersion: string;
@@ -51,6 +51,10 @@ export interface BinlogWriterOptions {
   expireMs: number;
   maxTotalSize: number;
   sync: boolean;
+}
+
+export interface BinlogWriterOptions extends BinlogFileOptions {
+  basename?: string;
   clock: Clock;
   /** Called with the bytes that became durable (in append order). */
   onDurable?: (chunks: readonly DurableChunk[]) => void;

@@ -6,7 +6,7 @@ import { type Clock, type RandomSource, systemClock } from '../core/clock.ts';
 import { errorMessage, HastackError } from '../core/errors.ts';
 import { Applier } from './applier.ts';
 import { BinlogServer } from './binlog-server.ts';
-import { BinlogWriter, type DurableChunk } from './binlog-writer.ts';
+import { type BinlogFileOptions, BinlogWriter, type DurableChunk } from './binlog-writer.ts';
 import type { DbServerConfig } from './config-schema.ts';
 import { contentChecksum } from './content-checksum.ts';
 import { GtidSet } from './gtid-set.ts';
@@ -203,14 +203,7 @@ export class DbServer {
       const executed = GtidSet.parse(state.gtidExecuted);
       const b = this.#cfg.binlog;
       const binlog = BinlogWriter.recover({
-        dir: this.#layout.binlogDir,
-        serverId: this.#cfg.server_id,
-        serverUuid: this.#uuid,
-        serverVersion: SERVER_VERSION,
-        maxSize: b.max_size,
-        expireMs: b.expire,
-        maxTotalSize: b.max_total_size,
-        sync: b.sync,
+        ...this.#binlogFiles(),
         clock: this.#clock,
         onDurable: (chunks) => this.#onDurable(chunks),
         warn: (m) => this.#logger.warn(m),
@@ -240,6 +233,21 @@ export class DbServer {
       db.close();
       throw err;
     }
+  }
+
+  /** This server's binary log settings, as the source's writer and the replica's SQL thread open it. */
+  #binlogFiles(): BinlogFileOptions {
+    const b = this.#cfg.binlog;
+    return {
+      dir: this.#layout.binlogDir,
+      serverId: this.#cfg.server_id,
+      serverUuid: this.#uuid,
+      serverVersion: SERVER_VERSION,
+      maxSize: b.max_size,
+      expireMs: b.expire,
+      maxTotalSize: b.max_total_size,
+      sync: b.sync,
+    };
   }
 
   #onDurable(chunks: readonly DurableChunk[]): void {
@@ -281,23 +289,13 @@ export class DbServer {
     const r = this.#replica;
     if (r === undefined || r.sql?.running === true) return;
     this.#sqlError = undefined;
-    const b = this.#cfg.binlog;
     const sql = new SqlThread(
       {
         name: this.#cfg.name,
         dbFile: this.#layout.dbFile,
         relayDir: this.#layout.relayDir,
         segments: r.relay.segments(),
-        binlog: {
-          dir: this.#layout.binlogDir,
-          serverId: this.#cfg.server_id,
-          serverUuid: this.#uuid,
-          serverVersion: SERVER_VERSION,
-          maxSize: b.max_size,
-          expireMs: b.expire,
-          maxTotalSize: b.max_total_size,
-          sync: b.sync,
-        },
+        binlog: this.#binlogFiles(),
       },
       {
         onProgress: (p) => this.#onProgress(p),
@@ -509,14 +507,19 @@ export class DbServer {
     return this.#source;
   }
 
+  #requireReplica(): ReplicaParts {
+    if (this.#replica === undefined)
+      throw new HastackError(
+        'HASTACK_DB_NOT_REPLICA',
+        `${this.#cfg.name} is a source: it has no replica threads`,
+      );
+    return this.#replica;
+  }
+
   /** START REPLICA [IO_THREAD | SQL_THREAD]. */
   replicaStart(thread?: 'io' | 'sql'): Promise<void> {
     return this.#serialize(async () => {
-      if (this.#replica === undefined)
-        throw new HastackError(
-          'HASTACK_DB_NOT_REPLICA',
-          `${this.#cfg.name} is a source: it has no replica threads`,
-        );
+      this.#requireReplica();
       if (thread !== 'io') await this.#startSql();
       if (thread !== 'sql') {
         if (this.#settings.source === null)
@@ -529,12 +532,7 @@ export class DbServer {
   /** STOP REPLICA [IO_THREAD | SQL_THREAD]. */
   replicaStop(thread?: 'io' | 'sql'): Promise<void> {
     return this.#serialize(async () => {
-      const r = this.#replica;
-      if (r === undefined)
-        throw new HastackError(
-          'HASTACK_DB_NOT_REPLICA',
-          `${this.#cfg.name} is a source: it has no replica threads`,
-        );
+      const r = this.#requireReplica();
       if (thread !== 'sql') await r.io?.stop();
       if (thread !== 'io') await r.sql?.stop();
     });
@@ -543,12 +541,7 @@ export class DbServer {
   /** RESET REPLICA [ALL]: forgets the relay log (and with all, the source). */
   replicaReset(all = false): Promise<void> {
     return this.#serialize(async () => {
-      const r = this.#replica;
-      if (r === undefined)
-        throw new HastackError(
-          'HASTACK_DB_NOT_REPLICA',
-          `${this.#cfg.name} is a source: it has no replica threads`,
-        );
+      const r = this.#requireReplica();
       if (r.io !== undefined && r.io.state !== 'No') throw stillRunning(this.#cfg.name);
       if (r.sql?.running === true) throw stillRunning(this.#cfg.name);
       await r.relay.reset();

@@ -1,4 +1,5 @@
 import type { ApplyPosition } from './applier.ts';
+import type { BinlogFileOptions } from './binlog-writer.ts';
 import type { LogPosition } from './log-names.ts';
 import type { RelaySegment } from './relay-log.ts';
 
@@ -10,16 +11,7 @@ export interface SqlThreadInit {
   relayDir: string;
   segments: RelaySegment[];
   /** Re-log applied transactions into this server's binary log (log_replica_updates). */
-  binlog: {
-    dir: string;
-    serverId: number;
-    serverUuid: string;
-    serverVersion: string;
-    maxSize: number;
-    expireMs: number;
-    maxTotalSize: number;
-    sync: boolean;
-  };
+  binlog: BinlogFileOptions;
 }
 
 export type ToSqlThread =

@@ -1,6 +1,6 @@
 import net from 'node:net';
+import type { BufferPool } from '../core/buffer-pool.ts';
 import { fastWrite, queuedOn } from '../core/fast-write.ts';
-import type { BufferPool } from './buffer-pool.ts';
 import { CHUNK_DATA, CHUNK_DONE, CHUNK_ERROR, ChunkedDecoder } from './chunked-decoder.ts';
 import type { EngineContext, ListenerContext } from './context.ts';
 import type { Downstream, OutgoingHead } from './downstream.ts';

@@ -1,9 +1,9 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import type { BufferPool } from '../core/buffer-pool.ts';
 import { HastackError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { BufferPool } from './buffer-pool.ts';
 import { ClientConnection } from './client-connection.ts';
 import type { EngineContext, ListenerContext } from './context.ts';
 import { H2Stream } from './h2-stream.ts';

@@ -15,10 +15,15 @@ function snap(service: ManagedService): EngineSnapshot | undefined {
 }
 
 type Emit = (labels: Record<string, string>, value: number) => void;
+type Kind = ServiceMetricSpec['kind'];
+type Listener = EngineSnapshot['listeners'][number];
+type RouteStats = Listener['unmatched'];
+type Server = EngineSnapshot['pools'][number]['servers'][number];
+type Pool = EngineSnapshot['pools'][number];
 
 function eachRoute(
   service: ManagedService,
-  f: (labels: Record<string, string>, s: EngineSnapshot['listeners'][number]['unmatched']) => void,
+  f: (labels: Record<string, string>, s: RouteStats) => void,
 ): void {
   for (const l of snap(service)?.listeners ?? []) {
     for (const r of l.routes) f({ listener: l.name, route: r.name }, r.stats);
@@ -26,22 +31,70 @@ function eachRoute(
   }
 }
 
-function eachServer(
-  service: ManagedService,
-  f: (labels: Record<string, string>, s: EngineSnapshot['pools'][number]['servers'][number]) => void,
-): void {
+function eachServer(service: ManagedService, f: (labels: Record<string, string>, s: Server) => void): void {
   for (const p of snap(service)?.pools ?? [])
     for (const s of p.servers) f({ pool: p.name, server: s.address }, s);
 }
 
-export const httpMetricSpecs: readonly ServiceMetricSpec[] = [
-  {
-    name: 'hastack_http_requests_total',
-    help: 'HTTP requests received, per listener and route',
+/** One series per route of each listener, plus `(none)` for requests no route matched. */
+function perRoute(name: string, help: string, value: (s: RouteStats) => number): ServiceMetricSpec {
+  return {
+    name,
+    help,
     kind: 'counter',
     labelNames: ['listener', 'route'],
-    fill: (service, emit: Emit) => eachRoute(service, (labels, s) => emit(labels, s.requests)),
-  },
+    fill: (service, emit: Emit) => eachRoute(service, (labels, s) => emit(labels, value(s))),
+  };
+}
+
+/** One series per listener. */
+function perListener(
+  name: string,
+  help: string,
+  kind: Kind,
+  value: (l: Listener) => number,
+): ServiceMetricSpec {
+  return {
+    name,
+    help,
+    kind,
+    labelNames: ['listener'],
+    fill: (service, emit: Emit) => {
+      for (const l of snap(service)?.listeners ?? []) emit({ listener: l.name }, value(l));
+    },
+  };
+}
+
+/** One series per upstream server of each pool. */
+function perServer(name: string, help: string, kind: Kind, value: (s: Server) => number): ServiceMetricSpec {
+  return {
+    name,
+    help,
+    kind,
+    labelNames: ['pool', 'server'],
+    fill: (service, emit: Emit) => eachServer(service, (labels, s) => emit(labels, value(s))),
+  };
+}
+
+/** One series per pool. */
+function perPool(name: string, help: string, kind: Kind, value: (p: Pool) => number): ServiceMetricSpec {
+  return {
+    name,
+    help,
+    kind,
+    labelNames: ['pool'],
+    fill: (service, emit: Emit) => {
+      for (const p of snap(service)?.pools ?? []) emit({ pool: p.name }, value(p));
+    },
+  };
+}
+
+export const httpMetricSpecs: readonly ServiceMetricSpec[] = [
+  perRoute(
+    'hastack_http_requests_total',
+    'HTTP requests received, per listener and route',
+    (s) => s.requests,
+  ),
   {
     name: 'hastack_http_responses_total',
     help: 'HTTP responses sent, per listener, route and status class (none = no response)',
@@ -71,67 +124,39 @@ export const httpMetricSpecs: readonly ServiceMetricSpec[] = [
         });
       }),
   },
-  {
-    name: 'hastack_http_request_duration_seconds_sum',
-    help: 'Sum of HTTP request latencies in seconds',
-    kind: 'counter',
-    labelNames: ['listener', 'route'],
-    fill: (service, emit: Emit) => eachRoute(service, (labels, s) => emit(labels, s.latencySum)),
-  },
-  {
-    name: 'hastack_http_request_duration_seconds_count',
-    help: 'Number of HTTP request latencies observed',
-    kind: 'counter',
-    labelNames: ['listener', 'route'],
-    fill: (service, emit: Emit) =>
-      eachRoute(service, (labels, s) =>
-        emit(
-          labels,
-          s.latency.reduce((a, b) => a + b, 0),
-        ),
-      ),
-  },
-  {
-    name: 'hastack_http_route_retries_total',
-    help: 'Upstream retries, per listener and route',
-    kind: 'counter',
-    labelNames: ['listener', 'route'],
-    fill: (service, emit: Emit) => eachRoute(service, (labels, s) => emit(labels, s.retries)),
-  },
-  {
-    name: 'hastack_http_connections_total',
-    help: 'Client connections accepted, per listener',
-    kind: 'counter',
-    labelNames: ['listener'],
-    fill: (service, emit: Emit) => {
-      for (const l of snap(service)?.listeners ?? []) emit({ listener: l.name }, l.stats.connections);
-    },
-  },
-  {
-    name: 'hastack_http_active_connections',
-    help: 'Open client connections, per listener',
-    kind: 'gauge',
-    labelNames: ['listener'],
-    fill: (service, emit: Emit) => {
-      for (const l of snap(service)?.listeners ?? []) emit({ listener: l.name }, l.stats.activeConnections);
-    },
-  },
-  {
-    name: 'hastack_http_bad_requests_total',
-    help: 'Requests rejected by the parser, limits or timeouts (400, 408, 413, 414, 431, 501, 505)',
-    kind: 'counter',
-    labelNames: ['listener'],
-    fill: (service, emit: Emit) => {
-      for (const l of snap(service)?.listeners ?? []) emit({ listener: l.name }, l.stats.badRequests);
-    },
-  },
-  {
-    name: 'hastack_http_upstream_requests_total',
-    help: 'Requests sent to an upstream server (each attempt)',
-    kind: 'counter',
-    labelNames: ['pool', 'server'],
-    fill: (service, emit: Emit) => eachServer(service, (labels, s) => emit(labels, s.requests)),
-  },
+  perRoute(
+    'hastack_http_request_duration_seconds_sum',
+    'Sum of HTTP request latencies in seconds',
+    (s) => s.latencySum,
+  ),
+  perRoute('hastack_http_request_duration_seconds_count', 'Number of HTTP request latencies observed', (s) =>
+    s.latency.reduce((a, b) => a + b, 0),
+  ),
+  perRoute('hastack_http_route_retries_total', 'Upstream retries, per listener and route', (s) => s.retries),
+  perListener(
+    'hastack_http_connections_total',
+    'Client connections accepted, per listener',
+    'counter',
+    (l) => l.stats.connections,
+  ),
+  perListener(
+    'hastack_http_active_connections',
+    'Open client connections, per listener',
+    'gauge',
+    (l) => l.stats.activeConnections,
+  ),
+  perListener(
+    'hastack_http_bad_requests_total',
+    'Requests rejected by the parser, limits or timeouts (400, 408, 413, 414, 431, 501, 505)',
+    'counter',
+    (l) => l.stats.badRequests,
+  ),
+  perServer(
+    'hastack_http_upstream_requests_total',
+    'Requests sent to an upstream server (each attempt)',
+    'counter',
+    (s) => s.requests,
+  ),
   {
     name: 'hastack_http_upstream_responses_total',
     help: 'Upstream responses per status class',
@@ -144,49 +169,40 @@ export const httpMetricSpecs: readonly ServiceMetricSpec[] = [
         }),
       ),
   },
-  {
-    name: 'hastack_http_upstream_failures_total',
-    help: 'Upstream failures: connect errors, resets, timeouts, 5xx',
-    kind: 'counter',
-    labelNames: ['pool', 'server'],
-    fill: (service, emit: Emit) => eachServer(service, (labels, s) => emit(labels, s.failures)),
-  },
-  {
-    name: 'hastack_http_upstream_ejections_total',
-    help: 'Passive outlier ejections of an upstream server',
-    kind: 'counter',
-    labelNames: ['pool', 'server'],
-    fill: (service, emit: Emit) => eachServer(service, (labels, s) => emit(labels, s.ejections)),
-  },
-  {
-    name: 'hastack_http_upstream_up',
-    help: '1 when the server takes requests (healthy and not ejected)',
-    kind: 'gauge',
-    labelNames: ['pool', 'server'],
-    fill: (service, emit: Emit) =>
-      eachServer(service, (labels, s) => emit(labels, s.healthy && !s.ejected ? 1 : 0)),
-  },
-  {
-    name: 'hastack_http_upstream_active_requests',
-    help: 'Requests in flight to the server',
-    kind: 'gauge',
-    labelNames: ['pool', 'server'],
-    fill: (service, emit: Emit) => eachServer(service, (labels, s) => emit(labels, s.active)),
-  },
-  {
-    name: 'hastack_http_upstream_idle_connections',
-    help: 'Idle keep-alive connections to the server',
-    kind: 'gauge',
-    labelNames: ['pool', 'server'],
-    fill: (service, emit: Emit) => eachServer(service, (labels, s) => emit(labels, s.idle)),
-  },
-  {
-    name: 'hastack_http_pool_retries_total',
-    help: 'Requests sent again to another (or the same) server, per pool',
-    kind: 'counter',
-    labelNames: ['pool'],
-    fill: (service, emit: Emit) => {
-      for (const p of snap(service)?.pools ?? []) emit({ pool: p.name }, p.retries);
-    },
-  },
+  perServer(
+    'hastack_http_upstream_failures_total',
+    'Upstream failures: connect errors, resets, timeouts, 5xx',
+    'counter',
+    (s) => s.failures,
+  ),
+  perServer(
+    'hastack_http_upstream_ejections_total',
+    'Passive outlier ejections of an upstream server',
+    'counter',
+    (s) => s.ejections,
+  ),
+  perServer(
+    'hastack_http_upstream_up',
+    '1 when the server takes requests (healthy and not ejected)',
+    'gauge',
+    (s) => (s.healthy && !s.ejected ? 1 : 0),
+  ),
+  perServer(
+    'hastack_http_upstream_active_requests',
+    'Requests in flight to the server',
+    'gauge',
+    (s) => s.active,
+  ),
+  perServer(
+    'hastack_http_upstream_idle_connections',
+    'Idle keep-alive connections to the server',
+    'gauge',
+    (s) => s.idle,
+  ),
+  perPool(
+    'hastack_http_pool_retries_total',
+    'Requests sent again to another (or the same) server, per pool',
+    'counter',
+    (p) => p.retries,
+  ),
 ];

@@ -1,8 +1,8 @@
+import { BufferPool, READ_BUFFER_SIZE } from '../core/buffer-pool.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AccessLogEntry } from './access-log.ts';
 import { AccessLogWriter } from './access-log-writer.ts';
-import { BufferPool } from './buffer-pool.ts';
 import type { EngineContext } from './context.ts';
 import { DEFAULT_HEAD_LIMITS } from './http1-head.ts';
 import { HttpListener } from './listener.ts';
@@ -34,7 +34,7 @@ export class ProxyEngine implements EngineContext {
   draining = false;
   readonly pools = new Map<string, UpstreamPool>();
   readonly upstreams: UpstreamClient;
-  readonly buffers = new BufferPool();
+  readonly buffers = new BufferPool(READ_BUFFER_SIZE, 2048);
   readonly listeners = new Map<string, HttpListener>();
   readonly #logger: Logger;
   readonly #options: EngineOptions;

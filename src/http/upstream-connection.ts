@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { BufferPool } from './buffer-pool.ts';
+import type { BufferPool } from '../core/buffer-pool.ts';
 import { CHUNK_DATA, CHUNK_DONE, CHUNK_ERROR, ChunkedDecoder } from './chunked-decoder.ts';
 import { type HeadLimits, headIncomplete, parseResponseHead, type ResponseHead } from './http1-head.ts';
 import { isParseFailure } from './parse-failure.ts';

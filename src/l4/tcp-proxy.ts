@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { BufferPool, READ_BUFFER_SIZE } from '../core/buffer-pool.ts';
 import { errorCode, HastackError } from '../core/errors.ts';
 import { fastWrite, queuedOn } from '../core/fast-write.ts';
 import type { Logger } from '../core/logger.ts';
@@ -9,7 +10,6 @@ import {
   type RoutedConnection,
 } from './destination-pool.ts';
 import type { PersistenceTemplate } from './persistence.ts';
-import { RelayBufferPool } from './relay-buffer-pool.ts';
 
 export interface TcpProxyOptions {
   host: string;
@@ -74,7 +74,7 @@ class ProxiedConnection implements RoutedConnection {
   clientError: string | undefined = undefined;
   upstreamError: string | undefined = undefined;
 
-  constructor(proxy: TcpProxy, accepted: net.Socket, buffers: RelayBufferPool) {
+  constructor(proxy: TcpProxy, accepted: net.Socket, buffers: BufferPool) {
     this.proxy = proxy;
     this.accepted = accepted;
     this.clientHost = accepted.remoteAddress ?? '';
@@ -243,7 +243,7 @@ export class TcpProxy {
   readonly #options: TcpProxyOptions;
   readonly #logger: Logger;
   readonly #connections = new Set<ProxiedConnection>();
-  readonly #buffers = new RelayBufferPool();
+  readonly #buffers = new BufferPool(READ_BUFFER_SIZE, 1024);
   #idleTimeoutMs: number;
   #connectTimeoutMs: number;
   #listening = false;

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import { parsedBig, parseUint64 } from './ascii-numbers.ts';
 import {
   F_ACTIVE,
   F_FETCHED,
@@ -1041,31 +1042,5 @@ export class ItemStore {
  * (or above 2^64-1, or a negative number).
  */
 export function parseStoredNumber(buf: Uint8Array, start: number, length: number): bigint {
-  let i = start;
-  const end = start + length;
-  while (i < end && isSpace(buf[i]!)) i++;
-  let negative = false;
-  if (i < end && (buf[i] === 43 || buf[i] === 45)) {
-    negative = buf[i] === 45;
-    i++;
-  }
-  const digitsStart = i;
-  while (i < end && buf[i]! >= 48 && buf[i]! <= 57) i++;
-  if (i === digitsStart) return -1n;
-  const value = BigInt(Buffer.from(buf.subarray(digitsStart, i)).toString('latin1'));
-  // After the digits: whitespace, or the end of the value (the CRLF follows it).
-  if (i < end && !isSpace(buf[i]!)) return -1n;
-  if (value > U64_MASK) return -1n;
-  if (negative) {
-    if (value === 0n) return 0n;
-    // strtoull negates; memcached refuses a '-' once the result reads as a negative int64.
-    const wrapped = -value & U64_MASK;
-    if (wrapped >= 1n << 63n) return -1n;
-    return wrapped;
-  }
-  return value;
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
+  return parseUint64(buf, start, start + length) ? parsedBig : -1n;
 }

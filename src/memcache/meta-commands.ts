@@ -28,6 +28,7 @@ import {
   STORED,
 } from './item-store.ts';
 import { isValidTextKey } from './key-check.ts';
+import type { LineTokens } from './line-tokens.ts';
 import { enc, type ReplyBuffer } from './reply-buffer.ts';
 
 /*
@@ -44,6 +45,8 @@ const R_MN = enc('MN\r\n');
 const R_EN = enc('EN\r\n');
 const R_BAD_FORMAT = 'CLIENT_ERROR bad command line format';
 const R_BAD_TOKEN = 'CLIENT_ERROR bad token in command line format';
+const R_FLAGS_TOO_LONG = 'CLIENT_ERROR options flags too long';
+const R_BAD_FLAG = 'CLIENT_ERROR invalid or duplicate flag';
 
 // Parsed flags of the current meta command (one command runs at a time).
 let hasError = false;
@@ -245,6 +248,68 @@ function writeOpaque(out: ReplyBuffer, buf: Uint8Array, s: number, e: number): b
   return true;
 }
 
+/**
+ * The checks mg, md and ma start with, in memcached's order: enough tokens, key
+ * length, option count, then the flags (the command counts as a meta command
+ * once the line is well-formed). Writes the error and returns false when one
+ * fails. The wording of the last two errors is the command's own in memcached
+ * (`badFlag` undefined: the flag parser's message).
+ */
+function keyCommandChecks(
+  ctx: CommandContext,
+  buf: Uint8Array,
+  tooManyFlags: string,
+  badFlag: string | undefined,
+): boolean {
+  const t = ctx.tokens;
+  const out = ctx.out;
+  if (t.count < 3) {
+    out.bytes(R_ERROR);
+    return false;
+  }
+  if (t.length(1) > KEY_MAX_LENGTH) {
+    error(out, R_BAD_FORMAT);
+    return false;
+  }
+  if (t.count > MAX_OPT_TOKENS) {
+    error(out, tooManyFlags);
+    return false;
+  }
+  ctx.store.stats.metaCmds++;
+  if (!preparse(ctx, buf, 2)) {
+    error(out, badFlag ?? errstr);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Echoes the request's O (opaque) and k (key) flags into the reply (md, ma, and
+ * mg's miss). An opaque that is too long drops the reply begun at `mark` for an
+ * error, and returns false.
+ */
+function echoOpaqueAndKey(
+  out: ReplyBuffer,
+  t: LineTokens,
+  buf: Uint8Array,
+  ks: number,
+  ke: number,
+  mark: number,
+): boolean {
+  for (let i = 2; i < t.count - 1; i++) {
+    const s = t.starts[i]!;
+    const c = buf[s]!;
+    if (c === 79 /* O */) {
+      if (!writeOpaque(out, buf, s, t.ends[i]!)) {
+        out.rewind(mark);
+        error(out, 'CLIENT_ERROR opaque token too long');
+        return false;
+      }
+    } else if (c === 107 /* k */) writeKeyFlag(out, buf, ks, ke, keyBinary);
+  }
+  return true;
+}
+
 function flagChar(out: ReplyBuffer, c: number): void {
   out.byte(32);
   out.byte(c);
@@ -283,23 +348,7 @@ function metaGet(ctx: CommandContext, buf: Uint8Array): void {
   const t = ctx.tokens;
   const out = ctx.out;
   const store = ctx.store;
-  if (t.count < 3) {
-    out.bytes(R_ERROR);
-    return;
-  }
-  if (t.length(1) > KEY_MAX_LENGTH) {
-    error(out, R_BAD_FORMAT);
-    return;
-  }
-  if (t.count > MAX_OPT_TOKENS) {
-    error(out, 'CLIENT_ERROR options flags are too long');
-    return;
-  }
-  store.stats.metaCmds++;
-  if (!preparse(ctx, buf, 2)) {
-    error(out, errstr);
-    return;
-  }
+  if (!keyCommandChecks(ctx, buf, 'CLIENT_ERROR options flags are too long', undefined)) return;
   const ks = t.starts[1]!;
   const ke = t.ends[1]!;
   if (!keyOk(buf, ks, ke)) {
@@ -328,19 +377,7 @@ function metaGet(ctx: CommandContext, buf: Uint8Array): void {
     store.stats.getCmds++;
     store.stats.getMisses++;
     out.bytes(R_EN, 0, 2);
-    for (let i = 2; i < t.count - 1; i++) {
-      const s = t.starts[i]!;
-      const c = buf[s]!;
-      if (c === 79 /* O */) {
-        if (!writeOpaque(out, buf, s, t.ends[i]!)) {
-          out.rewind(mark);
-          error(out, 'CLIENT_ERROR opaque token too long');
-          return;
-        }
-      } else if (c === 107 /* k */) {
-        writeKeyFlag(out, buf, ks, ke, keyBinary);
-      }
-    }
+    if (!echoOpaqueAndKey(out, t, buf, ks, ke, mark)) return;
     out.crlf();
     if (noReply) out.rewind(mark);
     return;
@@ -463,7 +500,7 @@ function metaSet(ctx: CommandContext, buf: Uint8Array): void {
     return;
   }
   if (t.count > MAX_OPT_TOKENS) {
-    error(out, 'CLIENT_ERROR options flags too long');
+    error(out, R_FLAGS_TOO_LONG);
     return;
   }
   if (!parseInt32(buf, t.starts[2]!, t.ends[2]!)) {
@@ -609,23 +646,7 @@ function metaDelete(ctx: CommandContext, buf: Uint8Array): void {
   const t = ctx.tokens;
   const out = ctx.out;
   const store = ctx.store;
-  if (t.count < 3) {
-    out.bytes(R_ERROR);
-    return;
-  }
-  if (t.length(1) > KEY_MAX_LENGTH) {
-    error(out, R_BAD_FORMAT);
-    return;
-  }
-  if (t.count > MAX_OPT_TOKENS) {
-    error(out, 'CLIENT_ERROR options flags too long');
-    return;
-  }
-  store.stats.metaCmds++;
-  if (!preparse(ctx, buf, 2)) {
-    error(out, 'CLIENT_ERROR invalid or duplicate flag');
-    return;
-  }
+  if (!keyCommandChecks(ctx, buf, R_FLAGS_TOO_LONG, R_BAD_FLAG)) return;
   const ks = t.starts[1]!;
   const ke = t.ends[1]!;
   if (!keyOk(buf, ks, ke)) {
@@ -635,17 +656,7 @@ function metaDelete(ctx: CommandContext, buf: Uint8Array): void {
   out.ensure(2048);
   const mark = out.mark();
   out.ascii('XX');
-  for (let i = 2; i < t.count - 1; i++) {
-    const s = t.starts[i]!;
-    const c = buf[s]!;
-    if (c === 79) {
-      if (!writeOpaque(out, buf, s, t.ends[i]!)) {
-        out.rewind(mark);
-        error(out, 'CLIENT_ERROR opaque token too long');
-        return;
-      }
-    } else if (c === 107) writeKeyFlag(out, buf, ks, ke, keyBinary);
-  }
+  if (!echoOpaqueAndKey(out, t, buf, ks, ke, mark)) return;
   out.crlf();
   const code = out.buf;
   const at = mark - out.fullBytes;
@@ -708,23 +719,7 @@ function metaArithmetic(ctx: CommandContext, buf: Uint8Array): void {
   const t = ctx.tokens;
   const out = ctx.out;
   const store = ctx.store;
-  if (t.count < 3) {
-    out.bytes(R_ERROR);
-    return;
-  }
-  if (t.length(1) > KEY_MAX_LENGTH) {
-    error(out, R_BAD_FORMAT);
-    return;
-  }
-  if (t.count > MAX_OPT_TOKENS) {
-    error(out, 'CLIENT_ERROR options flags too long');
-    return;
-  }
-  store.stats.metaCmds++;
-  if (!preparse(ctx, buf, 2)) {
-    error(out, 'CLIENT_ERROR invalid or duplicate flag');
-    return;
-  }
+  if (!keyCommandChecks(ctx, buf, R_FLAGS_TOO_LONG, R_BAD_FLAG)) return;
   let incr = true;
   switch (mode) {
     case 0:
@@ -824,17 +819,7 @@ function metaArithmetic(ctx: CommandContext, buf: Uint8Array): void {
     }
   } else {
     out.ascii(code);
-    for (let i = 2; i < t.count - 1; i++) {
-      const s = t.starts[i]!;
-      const c = buf[s]!;
-      if (c === 79) {
-        if (!writeOpaque(out, buf, s, t.ends[i]!)) {
-          out.rewind(mark);
-          error(out, 'CLIENT_ERROR opaque token too long');
-          return;
-        }
-      } else if (c === 107) writeKeyFlag(out, buf, ks, ke, keyBinary);
-    }
+    if (!echoOpaqueAndKey(out, t, buf, ks, ke, mark)) return;
   }
   out.crlf();
   if (quietable && noReply) out.rewind(mark);

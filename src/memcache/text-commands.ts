@@ -388,19 +388,30 @@ function deleteCommand(ctx: CommandContext, buf: Uint8Array): number {
   return DONE;
 }
 
-function arithmeticCommand(ctx: CommandContext, buf: Uint8Array, incr: boolean): number {
+/**
+ * The line of incr, decr and touch: `<cmd> <key> <number> [noreply]`. Replies
+ * ERROR to a wrong token count and a format error to a key that is too long,
+ * and returns false then.
+ */
+function keyNumberLineOk(ctx: CommandContext, buf: Uint8Array): boolean {
   const t = ctx.tokens;
   if (t.count !== 4 && t.count !== 5) {
     ctx.out.bytes(R_ERROR);
-    return DONE;
+    return false;
   }
+  if (t.ends[1]! - t.starts[1]! > KEY_MAX_LENGTH) {
+    reply(ctx, R_BAD_FORMAT, hasNoreply(ctx, buf));
+    return false;
+  }
+  return true;
+}
+
+function arithmeticCommand(ctx: CommandContext, buf: Uint8Array, incr: boolean): number {
+  if (!keyNumberLineOk(ctx, buf)) return DONE;
+  const t = ctx.tokens;
   const noreply = hasNoreply(ctx, buf);
   const ks = t.starts[1]!;
   const klen = t.ends[1]! - ks;
-  if (klen > KEY_MAX_LENGTH) {
-    reply(ctx, R_BAD_FORMAT, noreply);
-    return DONE;
-  }
   if (!parseUint64(buf, t.starts[2]!, t.ends[2]!)) {
     reply(ctx, R_BAD_DELTA, noreply);
     return DONE;
@@ -425,18 +436,11 @@ function arithmeticCommand(ctx: CommandContext, buf: Uint8Array, incr: boolean):
 }
 
 function touchCommand(ctx: CommandContext, buf: Uint8Array): number {
+  if (!keyNumberLineOk(ctx, buf)) return DONE;
   const t = ctx.tokens;
-  if (t.count !== 4 && t.count !== 5) {
-    ctx.out.bytes(R_ERROR);
-    return DONE;
-  }
   const noreply = hasNoreply(ctx, buf);
   const ks = t.starts[1]!;
   const klen = t.ends[1]! - ks;
-  if (klen > KEY_MAX_LENGTH) {
-    reply(ctx, R_BAD_FORMAT, noreply);
-    return DONE;
-  }
   if (!parseInt32(buf, t.starts[2]!, t.ends[2]!)) {
     reply(ctx, R_BAD_EXPTIME, noreply);
     return DONE;

@@ -1,39 +1,11 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { CheckSpec } from '../../src/config/model.ts';
 import { silentLogger } from '../../src/core/logger.ts';
-import type { HealthChange, HealthWatch, ProbeTarget, ServerHealthStatus } from '../../src/health/types.ts';
 import { httpSectionSchema } from '../../src/http/config-schema.ts';
 import { HttpService } from '../../src/http/http-service.ts';
+import { ManualHealth } from '../helpers/manual-health.ts';
 
-/** A HealthWatch the test flips by hand. */
-export class ManualHealth implements HealthWatch {
-  readonly states = new Map<string, ServerHealthStatus>();
-  readonly #listeners = new Set<(c: HealthChange) => void>();
-
-  add(id: string, target: ProbeTarget, _checks: readonly CheckSpec[], startDown: boolean): void {
-    this.states.set(id, { id, target, up: !startDown, checks: [] });
-  }
-
-  remove(id: string): void {
-    this.states.delete(id);
-  }
-
-  subscribe(listener: (change: HealthChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  status(id: string): ServerHealthStatus | undefined {
-    return this.states.get(id);
-  }
-
-  set(id: string, up: boolean): void {
-    const s = this.states.get(id);
-    if (s !== undefined) s.up = up;
-    for (const l of this.#listeners) l({ id, up, reason: 'test', at: Date.now() });
-  }
-}
+export { ManualHealth };
 
 export interface SeenRequest {
   method: string;

@@ -1,56 +1,24 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { afterEach } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckSpec } from '../../src/config/model.ts';
+import type { VirtualServerConfig } from '../../src/config/model.ts';
 import { silentLogger } from '../../src/core/logger.ts';
-import type { HealthChange, HealthWatch, ProbeTarget, ServerHealthStatus } from '../../src/health/types.ts';
 import { VirtualServer } from '../../src/l4/virtual-server.ts';
+import { ManualHealth } from '../helpers/manual-health.ts';
 
-/** A HealthWatch the test flips by hand. */
-export class FakeHealth implements HealthWatch {
-  readonly states = new Map<string, ServerHealthStatus>();
-  readonly adds: string[] = [];
-  readonly removes: string[] = [];
-  readonly #listeners = new Set<(c: HealthChange) => void>();
+export { ManualHealth };
 
-  add(id: string, target: ProbeTarget, _checks: readonly CheckSpec[], startDown: boolean): void {
-    this.adds.push(id);
-    this.states.set(id, { id, target, up: !startDown, checks: [] });
-  }
+/** Undo steps of a test file's tests (servers, sockets, virtual servers). */
+export type Cleanups = (() => Promise<unknown> | unknown)[];
 
-  remove(id: string): void {
-    this.removes.push(id);
-    this.states.delete(id);
-  }
-
-  subscribe(listener: (change: HealthChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  status(id: string): ServerHealthStatus | undefined {
-    return this.states.get(id);
-  }
-
-  get listenerCount(): number {
-    return this.#listeners.size;
-  }
-
-  set(id: string, up: boolean, weight?: number): void {
-    const s = this.states.get(id);
-    if (s !== undefined) {
-      s.up = up;
-      if (weight !== undefined) s.weight = weight;
-    }
-    const change: HealthChange = {
-      id,
-      up,
-      reason: 'test',
-      at: Date.now(),
-      ...(weight !== undefined && { weight }),
-    };
-    for (const l of this.#listeners) l(change);
-  }
+/** An undo list run newest first after each test of the calling file: call it at the file's top level. */
+export function cleanupsAfterEach(): Cleanups {
+  const cleanups: Cleanups = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()!();
+  });
+  return cleanups;
 }
 
 export interface Backend {
@@ -231,8 +199,34 @@ export async function udpClient(): Promise<{
 
 export function startVirtualServer(
   config: ConstructorParameters<typeof VirtualServer>[0],
-  health: FakeHealth,
+  health: ManualHealth,
   extra: Partial<ConstructorParameters<typeof VirtualServer>[1]> = {},
 ): VirtualServer {
   return new VirtualServer(config, { logger: silentLogger(), health, ...extra });
+}
+
+/** Default TCP backends (see startBackend), closed after the test. */
+export async function startBackends(cleanups: Cleanups, ...names: string[]): Promise<Backend[]> {
+  const list = await Promise.all(names.map((n) => startBackend(n)));
+  for (const b of list) cleanups.push(() => b.close());
+  return list;
+}
+
+/** UDP backends (see startUdpBackend), closed after the test. */
+export async function startUdpBackends(cleanups: Cleanups, ...names: string[]): Promise<UdpBackend[]> {
+  const list = await Promise.all(names.map((n) => startUdpBackend(n)));
+  for (const b of list) cleanups.push(() => b.close());
+  return list;
+}
+
+/** A started virtual server, stopped after the test, and the port it listens on. */
+export async function startService(
+  cleanups: Cleanups,
+  config: VirtualServerConfig,
+  health = new ManualHealth(),
+): Promise<{ vs: VirtualServer; port: number; health: ManualHealth }> {
+  const vs = startVirtualServer(config, health);
+  await vs.start();
+  cleanups.push(() => vs.stop(0));
+  return { vs, port: vs.address().port, health };
 }

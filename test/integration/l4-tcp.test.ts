@@ -1,45 +1,30 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { VirtualServerConfig } from '../../src/config/model.ts';
 import { HealthMonitor } from '../../src/health/health-monitor.ts';
-import type { VirtualServer } from '../../src/l4/virtual-server.ts';
 import { realServer, tcpCheck, vsConfig } from '../unit/l4/fixtures.ts';
 import {
   answeredBy,
   type Backend,
+  cleanupsAfterEach,
   closed,
   closedPort,
   connect,
   eventually,
-  FakeHealth,
+  ManualHealth,
   request,
   startBackend,
+  startBackends,
+  startService,
   startVirtualServer,
 } from './l4-helpers.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function backends(...names: string[]): Promise<Backend[]> {
-  const list = await Promise.all(names.map((n) => startBackend(n)));
-  for (const b of list) cleanups.push(() => b.close());
-  return list;
-}
-
-async function service(
-  config: VirtualServerConfig,
-  health = new FakeHealth(),
-): Promise<{ vs: VirtualServer; port: number; health: FakeHealth }> {
-  const vs = startVirtualServer(config, health);
-  await vs.start();
-  cleanups.push(() => vs.stop(0));
-  return { vs, port: vs.address().port, health };
-}
+const cleanups = cleanupsAfterEach();
+const backends = (...names: string[]) => startBackends(cleanups, ...names);
+const service = (config: VirtualServerConfig, health?: ManualHealth) =>
+  startService(cleanups, config, health);
 
 function rsOf(list: Backend[], over: Parameters<typeof realServer>[2] = {}) {
   return list.map((b) => realServer('127.0.0.1', b.port, over));
@@ -286,7 +271,7 @@ describe('L4 TCP virtual server', () => {
 
   it('reload keeps a long connection alive while servers are added, removed and reweighted', async () => {
     const [a, b, c] = await backends('A', 'B', 'C');
-    const health = new FakeHealth();
+    const health = new ManualHealth();
     const config = vsConfig({ scheduler: 'wrr', realServers: rsOf([a!, b!]) });
     const { vs, port } = await service(config, health);
     const long = await connect(port); // rr/wrr: first connection goes to A
@@ -380,7 +365,7 @@ describe('L4 TCP virtual server', () => {
         scheduler: 'rr',
         realServers: [a!, b!].map((x) => realServer('127.0.0.1', x.port, { checks: [check] })),
       }),
-      new FakeHealth(),
+      new ManualHealth(),
       { health: monitor },
     );
     await vs.start();
@@ -396,7 +381,7 @@ describe('L4 TCP virtual server', () => {
 
   it('stop(grace) lets connections finish, then cuts what is left', async () => {
     const [a] = await backends('A');
-    const health = new FakeHealth();
+    const health = new ManualHealth();
     const vs = startVirtualServer(vsConfig({ realServers: rsOf([a!]) }), health);
     await vs.start();
     const port = vs.address().port;

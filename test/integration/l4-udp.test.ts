@@ -1,38 +1,21 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { VirtualServerConfig } from '../../src/config/model.ts';
-import type { VirtualServer } from '../../src/l4/virtual-server.ts';
 import { realServer, vsConfig } from '../unit/l4/fixtures.ts';
 import {
+  cleanupsAfterEach,
   eventually,
-  FakeHealth,
-  startUdpBackend,
-  startVirtualServer,
+  type ManualHealth,
+  startService,
+  startUdpBackends,
   type UdpBackend,
   udpClient,
 } from './l4-helpers.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function backends(...names: string[]): Promise<UdpBackend[]> {
-  const list = await Promise.all(names.map((n) => startUdpBackend(n)));
-  for (const b of list) cleanups.push(() => b.close());
-  return list;
-}
-
-async function service(
-  config: VirtualServerConfig,
-  health = new FakeHealth(),
-): Promise<{ vs: VirtualServer; port: number; health: FakeHealth }> {
-  const vs = startVirtualServer(config, health);
-  await vs.start();
-  cleanups.push(() => vs.stop(0));
-  return { vs, port: vs.address().port, health };
-}
+const cleanups = cleanupsAfterEach();
+const backends = (...names: string[]) => startUdpBackends(cleanups, ...names);
+const service = (config: VirtualServerConfig, health?: ManualHealth) =>
+  startService(cleanups, config, health);
 
 async function client() {
   const c = await udpClient();

@@ -1,24 +1,21 @@
 import assert from 'node:assert/strict';
 import type net from 'node:net';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { realServer, vsConfig } from '../unit/l4/fixtures.ts';
 import {
   answeredBy,
   type Backend,
+  cleanupsAfterEach,
   closed,
   connect,
   eventually,
-  FakeHealth,
+  ManualHealth,
   request,
   startBackend,
   startVirtualServer,
 } from './l4-helpers.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const cleanups = cleanupsAfterEach();
 
 /** A backend that echoes and holds connections open. */
 async function holder(name: string): Promise<Backend> {
@@ -34,7 +31,7 @@ describe('L4 TCP with worker threads', () => {
   it('accepts in both threads and balances on global connection counts', async () => {
     const a = await holder('A');
     const b = await holder('B');
-    const health = new FakeHealth();
+    const health = new ManualHealth();
     const vs = startVirtualServer(
       vsConfig({
         scheduler: 'lc',
@@ -88,7 +85,7 @@ describe('L4 TCP with worker threads', () => {
   it('sends health changes to the workers and stops them cleanly', async () => {
     const a = await holder('A');
     const b = await holder('B');
-    const health = new FakeHealth();
+    const health = new ManualHealth();
     const vs = startVirtualServer(
       vsConfig({
         scheduler: 'rr',
@@ -118,7 +115,7 @@ describe('L4 TCP with worker threads', () => {
 
   it('changes the worker count on reload without dropping connections', async () => {
     const a = await holder('A');
-    const health = new FakeHealth();
+    const health = new ManualHealth();
     const config = vsConfig({ workers: 1, realServers: [realServer('127.0.0.1', a.port)] });
     const vs = startVirtualServer(config, health);
     await vs.start();

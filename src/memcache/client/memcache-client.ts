@@ -183,17 +183,8 @@ export class MemcacheClient {
     const out = new Map<string, Buffer>();
     await Promise.all(
       [...byServer].map(async ([server, serverKeys]) => {
-        const reply = (await this.#connection(server).request(
-          `get ${serverKeys.join(' ')}\r\n`,
-          readValues,
-          this.#timeoutMs,
-        )) as {
-          kind: string;
-          values?: RetrievedValue[];
-          line?: string;
-        };
-        if (reply.kind === 'error') throw replyError(reply.line!);
-        for (const v of reply.values!) out.set(v.key, v.value);
+        for (const v of await this.#values(server, `get ${serverKeys.join(' ')}\r\n`))
+          out.set(v.key, v.value);
       }),
     );
     return out;
@@ -283,11 +274,12 @@ export class MemcacheClient {
 
   async #retrieve(command: string, key: string): Promise<RetrievedValue[]> {
     checkKey(key);
-    const reply = (await this.#connection(this.#serverOrThrow(key)).request(
-      `${command} ${key}\r\n`,
-      readValues,
-      this.#timeoutMs,
-    )) as {
+    return this.#values(this.#serverOrThrow(key), `${command} ${key}\r\n`);
+  }
+
+  /** A retrieval request to one server: its VALUE blocks up to END; an error line throws. */
+  async #values(server: string, request: string): Promise<RetrievedValue[]> {
+    const reply = (await this.#connection(server).request(request, readValues, this.#timeoutMs)) as {
       kind: string;
       values?: RetrievedValue[];
       line?: string;
@@ -303,20 +295,14 @@ export class MemcacheClient {
     options: StoreOptions,
     cas?: bigint,
   ): Promise<string> {
-    checkKey(key);
     const data = typeof value === 'string' ? Buffer.from(value) : value;
     const header = `${command} ${key} ${options.flags ?? 0} ${options.exptime ?? 0} ${data.length}${cas === undefined ? '' : ` ${cas}`}\r\n`;
-    const frame = Buffer.concat([Buffer.from(header, 'latin1'), data, CRLF]);
-    const line = (await this.#connection(this.#serverOrThrow(key)).request(
-      frame,
-      readLine,
-      this.#timeoutMs,
-    )) as string;
-    if (line.includes('ERROR')) throw replyError(line);
-    return line;
+    // #line checks the key before anything is sent.
+    return this.#line(key, Buffer.concat([Buffer.from(header, 'latin1'), data, CRLF]));
   }
 
-  async #line(key: string, request: string): Promise<string> {
+  /** A request for `key` answered by one line; a line with ERROR in it (ERROR, CLIENT_ERROR, SERVER_ERROR) throws. */
+  async #line(key: string, request: Buffer | string): Promise<string> {
     checkKey(key);
     const line = (await this.#connection(this.#serverOrThrow(key)).request(
       request,
