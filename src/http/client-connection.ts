@@ -420,7 +420,7 @@ export class ClientConnection implements Downstream, Tunnelable {
   #writeString(s: string): void {
     if (this.#spill !== undefined && this.#spill.pending > 0) {
       const b = Buffer.from(s, 'latin1');
-      this.#spill.append(b, 0, b.length);
+      this.#spillAppend(this.#spill, b, 0, b.length);
       return;
     }
     this.socket.write(s, 'latin1');
@@ -430,19 +430,25 @@ export class ClientConnection implements Downstream, Tunnelable {
     const socket = this.socket;
     const n = end - start;
     const spill = this.#spill;
+    const cfg = this.listener.config;
     if (spill !== undefined && spill.pending > 0) {
-      spill.append(data, start, end);
+      // Order matters: once bytes wait in the file, everything after them goes there too.
+      this.#spillAppend(spill, data, start, end);
       return;
     }
     const buffering = this.exchange.route?.config.buffering ?? true;
-    const cfg = this.listener.config;
     const queued = queuedOn(socket);
     if (buffering && queued + n > cfg.bufferSize) {
       const spilled = spill?.size ?? 0;
       if (spilled + n <= cfg.maxTempFileSize) {
         try {
-          this.#spill ??= new SpillFile();
-          this.#spill.append(data, start, end);
+          let file = spill;
+          if (file === undefined) {
+            file = new SpillFile();
+            this.#spill = file;
+            this.listener.stats.spilledResponses++;
+          }
+          this.#spillAppend(file, data, start, end);
           return;
         } catch (err) {
           this.engine.reportError(err, 'response temp file');
@@ -459,6 +465,20 @@ export class ClientConnection implements Downstream, Tunnelable {
       this.#upstreamPaused = true;
       this.exchange.pauseUpstream();
     }
+  }
+
+  #spillAppend(spill: SpillFile, data: Uint8Array, start: number, end: number): void {
+    spill.append(data, start, end);
+    this.listener.stats.spilledBytes += end - start;
+    // Past max_temp_file_size the upstream waits until the client has taken the file (drained()).
+    if (spill.size >= this.listener.config.maxTempFileSize) this.#spillLimitReached();
+  }
+
+  #spillLimitReached(): void {
+    if (this.#upstreamPaused) return;
+    this.#upstreamPaused = true;
+    this.listener.stats.spillLimitReached++;
+    this.exchange.pauseUpstream();
   }
 
   /** The socket took what was queued: feed it spilled data, or let the upstream go on. */

@@ -123,6 +123,10 @@ export class Exchange implements UpstreamConsumer {
   lastFailure: FailureKind | 0 = 0;
   /** server.activeConns counts this exchange. */
   serverCounted = false;
+  /** performance.now() when the current attempt's request head was written upstream. */
+  sentAt = 0;
+  /** The current attempt got a response head (its duration goes to the server's histogram). */
+  answered = false;
   readonly #pick: PickContext = { clientHost: '', clientPort: 0, destHost: '', destPort: 0, now: 0 };
   readonly #routeInput: RouteInput = { method: '', host: '', path: '', query: '', headers: [], clientIp: '' };
 
@@ -165,6 +169,8 @@ export class Exchange implements UpstreamConsumer {
     this.tunnel = undefined;
     this.lastFailure = 0;
     this.serverCounted = false;
+    this.sentAt = 0;
+    this.answered = false;
     this.vars.captures = undefined;
   }
 
@@ -436,6 +442,7 @@ export class Exchange implements UpstreamConsumer {
     server.requests++;
     server.activeConns++;
     this.serverCounted = true;
+    this.answered = false;
     this.server = server;
     this.bytesSent = false;
     this.requestFullySent = false;
@@ -464,6 +471,7 @@ export class Exchange implements UpstreamConsumer {
     uc.expectResponse(this.engine.now + this.pool!.config.responseTimeoutMs);
     const socket = uc.socket;
     this.bytesSent = true;
+    this.sentAt = performance.now();
     if (this.queue.length === 0) {
       fastWrite(socket, this.upstreamHead);
     } else {
@@ -538,6 +546,9 @@ export class Exchange implements UpstreamConsumer {
     const pool = this.pool!;
     const server = uc.server;
     const status = head.status;
+    this.answered = true;
+    // Counted even when the status makes the request go elsewhere: the server did answer it.
+    server.responses[(status / 100) | 0]!++;
     if (status >= 500) {
       if (pool.retryStatuses.has(status) && this.#mayRetry(0)) {
         this.#upstreamFailed(uc, true);
@@ -546,7 +557,6 @@ export class Exchange implements UpstreamConsumer {
       }
       if (pool.reportFailure(server, this.engine.now)) this.engine.onEjected(pool, server);
     } else pool.reportSuccess(server);
-    server.responses[(status / 100) | 0]!++;
     let mode: number;
     const method = this.head.method;
     if (status === 101) {
@@ -599,6 +609,8 @@ export class Exchange implements UpstreamConsumer {
     const server = this.server!;
     const counted = this.serverCounted;
     this.serverCounted = false;
+    // The 101 head ends the response as far as its duration goes.
+    if (counted) observeLatency(server, (performance.now() - this.sentAt) / 1000);
     const release = () => {
       if (counted) server.activeConns--;
     };
@@ -655,17 +667,24 @@ export class Exchange implements UpstreamConsumer {
     this.retries++;
     pool.totals.retries++;
     this.routeStats.retries++;
+    // Charged to the server whose attempt failed (this.server is still that one).
+    if (this.server !== undefined) this.server.retries++;
     if (pool.config.redispatch && this.server !== undefined) (this.tried ??= []).push(this.server);
     this.queue = this.retained !== undefined ? [...this.retained] : [];
     this.queuedBytes = this.retainedBytes;
     this.#dispatch();
   }
 
-  /** Counts the attempt as over on its server. */
+  /**
+   * Counts the attempt as over on its server; an attempt that got a response head
+   * adds its duration (request written → now: response read, or cut short) to the server's histogram.
+   */
   #settleServer(): void {
     if (this.serverCounted) {
       this.serverCounted = false;
-      this.server!.activeConns--;
+      const server = this.server!;
+      server.activeConns--;
+      if (this.answered) observeLatency(server, (performance.now() - this.sentAt) / 1000);
     }
   }
 

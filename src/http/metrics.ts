@@ -1,6 +1,6 @@
 import type { ManagedService, ServiceMetricSpec } from '../runtime/services.ts';
 import type { EngineSnapshot } from './snapshot.ts';
-import { LATENCY_BUCKETS } from './stats.ts';
+import { LATENCY_BUCKETS, type LatencyCounters } from './stats.ts';
 
 /*
  * Prometheus metrics of the proxy, pulled from the service snapshot at scrape
@@ -34,6 +34,19 @@ function eachRoute(
 function eachServer(service: ManagedService, f: (labels: Record<string, string>, s: Server) => void): void {
   for (const p of snap(service)?.pools ?? [])
     for (const s of p.servers) f({ pool: p.name, server: s.address }, s);
+}
+
+/** Cumulative `_bucket` series of one histogram kept as per-bucket counters. */
+function emitBuckets(labels: Record<string, string>, h: LatencyCounters, emit: Emit): void {
+  let cumulative = 0;
+  h.latency.forEach((n, i) => {
+    cumulative += n;
+    emit({ ...labels, le: i < LATENCY_BUCKETS.length ? String(LATENCY_BUCKETS[i]) : '+Inf' }, cumulative);
+  });
+}
+
+function histogramCount(h: LatencyCounters): number {
+  return h.latency.reduce((a, b) => a + b, 0);
 }
 
 /** One series per route of each listener, plus `(none)` for requests no route matched. */
@@ -112,25 +125,17 @@ export const httpMetricSpecs: readonly ServiceMetricSpec[] = [
     help: 'HTTP request latency histogram buckets (cumulative), per listener and route',
     kind: 'counter',
     labelNames: ['listener', 'route', 'le'],
-    fill: (service, emit: Emit) =>
-      eachRoute(service, (labels, s) => {
-        let cumulative = 0;
-        s.latency.forEach((n, i) => {
-          cumulative += n;
-          emit(
-            { ...labels, le: i < LATENCY_BUCKETS.length ? String(LATENCY_BUCKETS[i]) : '+Inf' },
-            cumulative,
-          );
-        });
-      }),
+    fill: (service, emit: Emit) => eachRoute(service, (labels, s) => emitBuckets(labels, s, emit)),
   },
   perRoute(
     'hastack_http_request_duration_seconds_sum',
     'Sum of HTTP request latencies in seconds',
     (s) => s.latencySum,
   ),
-  perRoute('hastack_http_request_duration_seconds_count', 'Number of HTTP request latencies observed', (s) =>
-    s.latency.reduce((a, b) => a + b, 0),
+  perRoute(
+    'hastack_http_request_duration_seconds_count',
+    'Number of HTTP request latencies observed',
+    histogramCount,
   ),
   perRoute('hastack_http_route_retries_total', 'Upstream retries, per listener and route', (s) => s.retries),
   perListener(
@@ -151,6 +156,24 @@ export const httpMetricSpecs: readonly ServiceMetricSpec[] = [
     'counter',
     (l) => l.stats.badRequests,
   ),
+  perListener(
+    'hastack_http_spilled_responses_total',
+    'Responses that spilled to a temp file (buffer_size exceeded by a slow client)',
+    'counter',
+    (l) => l.stats.spilledResponses,
+  ),
+  perListener(
+    'hastack_http_spilled_bytes_total',
+    'Response bytes written to temp files',
+    'counter',
+    (l) => l.stats.spilledBytes,
+  ),
+  perListener(
+    'hastack_http_spill_limit_reached_total',
+    'Times a temp file reached max_temp_file_size and the upstream was then read at the client pace',
+    'counter',
+    (l) => l.stats.spillLimitReached,
+  ),
   perServer(
     'hastack_http_upstream_requests_total',
     'Requests sent to an upstream server (each attempt)',
@@ -169,6 +192,31 @@ export const httpMetricSpecs: readonly ServiceMetricSpec[] = [
         }),
       ),
   },
+  {
+    name: 'hastack_http_upstream_response_duration_seconds_bucket',
+    help: 'Upstream response time histogram buckets (cumulative): request written to response fully read',
+    kind: 'counter',
+    labelNames: ['pool', 'server', 'le'],
+    fill: (service, emit: Emit) => eachServer(service, (labels, s) => emitBuckets(labels, s, emit)),
+  },
+  perServer(
+    'hastack_http_upstream_response_duration_seconds_sum',
+    'Sum of upstream response times in seconds',
+    'counter',
+    (s) => s.latencySum,
+  ),
+  perServer(
+    'hastack_http_upstream_response_duration_seconds_count',
+    'Number of upstream response times observed (responses received)',
+    'counter',
+    histogramCount,
+  ),
+  perServer(
+    'hastack_http_upstream_retries_total',
+    'Retries of requests whose attempt on this server failed (connect error, empty response, timeout, retry status)',
+    'counter',
+    (s) => s.retries,
+  ),
   perServer(
     'hastack_http_upstream_failures_total',
     'Upstream failures: connect errors, resets, timeouts, 5xx',

@@ -44,8 +44,13 @@ export interface ServerSnapshot {
   requests: number;
   failures: number;
   ejections: number;
+  /** Retries of requests whose attempt on this server failed. */
+  retries: number;
   /** Index = status class (1..5). */
   responses: number[];
+  /** Upstream response time histogram per bucket (not cumulative; the last is +Inf), seconds. */
+  latency: number[];
+  latencySum: number;
 }
 
 export interface PoolSnapshot {
@@ -145,7 +150,10 @@ export function snapshotEngine(e: EngineView): EngineSnapshot {
         requests: s.requests,
         failures: s.failures,
         ejections: s.ejections,
+        retries: s.retries,
         responses: [...s.responses],
+        latency: [...s.latency],
+        latencySum: s.latencySum,
       })),
     });
   }
@@ -182,8 +190,11 @@ export function mergeSnapshots(parts: readonly EngineSnapshot[]): EngineSnapshot
         t.requests += s.requests;
         t.failures += s.failures;
         t.ejections += s.ejections;
+        t.retries += s.retries;
+        t.latencySum += s.latencySum;
         t.ejected ||= s.ejected;
         for (let i = 0; i < t.responses.length; i++) t.responses[i]! += s.responses[i] ?? 0;
+        for (let i = 0; i < t.latency.length; i++) t.latency[i]! += s.latency[i] ?? 0;
       }
     }
   }

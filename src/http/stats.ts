@@ -22,14 +22,25 @@ export function newRouteStats(): RouteStats {
   return {
     requests: 0,
     responses: [0, 0, 0, 0, 0, 0],
-    latency: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0),
+    latency: newLatencyBuckets(),
     latencySum: 0,
     retries: 0,
     bytesOut: 0,
   };
 }
 
-export function observeLatency(s: RouteStats, seconds: number): void {
+/** A latency histogram kept as plain counters (routes and upstream servers). */
+export interface LatencyCounters {
+  /** Per bucket (not cumulative); the last is +Inf. */
+  latency: number[];
+  latencySum: number;
+}
+
+export function newLatencyBuckets(): number[] {
+  return new Array<number>(LATENCY_BUCKETS.length + 1).fill(0);
+}
+
+export function observeLatency(s: LatencyCounters, seconds: number): void {
   s.latencySum += seconds;
   let i = 0;
   while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]!) i++;
@@ -54,10 +65,26 @@ export interface ListenerStats {
   badRequests: number;
   h2Streams: number;
   tunnels: number;
+  /** Responses that went (partly) to a temp file because the client read slowly. */
+  spilledResponses: number;
+  /** Bytes written to those temp files. */
+  spilledBytes: number;
+  /** Times a response's temp file reached max_temp_file_size and the upstream was paused. */
+  spillLimitReached: number;
 }
 
 export function newListenerStats(): ListenerStats {
-  return { connections: 0, requests: 0, activeConnections: 0, badRequests: 0, h2Streams: 0, tunnels: 0 };
+  return {
+    connections: 0,
+    requests: 0,
+    activeConnections: 0,
+    badRequests: 0,
+    h2Streams: 0,
+    tunnels: 0,
+    spilledResponses: 0,
+    spilledBytes: 0,
+    spillLimitReached: 0,
+  };
 }
 
 /** One upstream server's counters, as sent between threads. */

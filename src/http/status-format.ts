@@ -22,8 +22,9 @@ export function formatHttpStatus(snapshot: unknown): string {
   const lines: string[] = [];
   for (const l of s.listeners) {
     const proto = l.tls ? (l.http2 ? 'https h2,http/1.1' : 'https') : 'http';
+    const spilled = l.stats.spilledResponses > 0 ? `  spilled ${l.stats.spilledResponses}` : '';
     lines.push(
-      `HTTP frontend ${l.name} ${l.address} (${proto}, workers ${s.workers})  conns ${l.stats.connections} cur ${l.stats.activeConnections}  req ${l.stats.requests}  bad ${l.stats.badRequests}`,
+      `HTTP frontend ${l.name} ${l.address} (${proto}, workers ${s.workers})  conns ${l.stats.connections} cur ${l.stats.activeConnections}  req ${l.stats.requests}  bad ${l.stats.badRequests}${spilled}`,
     );
     const w = [18, 6, 8, 8, 8, 8, 8, 8];
     lines.push(
@@ -45,9 +46,9 @@ export function formatHttpStatus(snapshot: unknown): string {
     lines.push(
       `HTTP backend ${p.name} (${p.scheduler}, ${p.keepalive ? 'keepalive' : 'no keepalive'})  req ${p.requests}  retries ${p.retries}  no-server ${p.noServer}`,
     );
-    const w = [24, 7, 8, 6, 6, 9, 8, 7, 7, 7];
+    const w = [24, 7, 8, 6, 6, 9, 8, 8, 7, 7, 7, 7, 7];
     lines.push(
-      `  ${row(['-> Server', 'Status', 'Weight', 'Cur', 'Idle', 'Requests', 'Fails', 'Eject', '2xx', '5xx'], w)}`,
+      `  ${row(['-> Server', 'Status', 'Weight', 'Cur', 'Idle', 'Requests', 'Fails', 'Retries', 'Eject', '2xx', '3xx', '4xx', '5xx'], w)}`,
     );
     for (const x of p.servers) {
       const status = !x.healthy ? 'DOWN' : x.ejected ? 'EJECT' : x.effectiveWeight < x.weight ? 'SLOW' : 'UP';
@@ -56,7 +57,7 @@ export function formatHttpStatus(snapshot: unknown): string {
           ? `${x.effectiveWeight}/${x.weight}`
           : String(x.weight);
       lines.push(
-        `  ${row([`-> ${x.address}`, status, weight, x.active, x.idle, x.requests, x.failures, x.ejections, x.responses[2] ?? 0, x.responses[5] ?? 0], w)}`,
+        `  ${row([`-> ${x.address}`, status, weight, x.active, x.idle, x.requests, x.failures, x.retries, x.ejections, x.responses[2] ?? 0, x.responses[3] ?? 0, x.responses[4] ?? 0, x.responses[5] ?? 0], w)}`,
       );
     }
   }

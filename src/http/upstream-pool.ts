@@ -1,6 +1,7 @@
 import { createScheduler } from '../balance/create-scheduler.ts';
 import type { Destination, PickContext, Scheduler } from '../balance/types.ts';
 import type { PoolConfig } from './model.ts';
+import { type LatencyCounters, newLatencyBuckets } from './stats.ts';
 
 /*
  * A pool's servers as the scheduler sees them, plus what decides whether a server
@@ -11,7 +12,7 @@ import type { PoolConfig } from './model.ts';
  * Pure: the owner passes `now` (monotonic ms) and calls `tick` periodically.
  */
 
-export class PoolServer implements Destination {
+export class PoolServer implements Destination, LatencyCounters {
   readonly key: string;
   readonly host: string;
   readonly port: number;
@@ -34,7 +35,13 @@ export class PoolServer implements Destination {
   requests = 0;
   failures = 0;
   ejections = 0;
+  /** Retries of requests whose attempt on this server failed (or answered a retry status). */
+  retries = 0;
+  /** Index = status class (1..5) of the responses this server sent. */
   readonly responses = [0, 0, 0, 0, 0, 0];
+  /** Upstream response time histogram (request written → response read), see Exchange. */
+  readonly latency = newLatencyBuckets();
+  latencySum = 0;
 
   constructor(host: string, port: number, weight: number) {
     this.key = `${host}:${port}`;

@@ -4,7 +4,12 @@ import { type AccessLogEntry, formatCombined, formatJson } from '../../../src/ht
 import { httpSectionSchema } from '../../../src/http/config-schema.ts';
 import type { PoolConfig } from '../../../src/http/model.ts';
 import type { EngineSnapshot } from '../../../src/http/snapshot.ts';
-import { newRouteStats, observeLatency } from '../../../src/http/stats.ts';
+import {
+  newLatencyBuckets,
+  newListenerStats,
+  newRouteStats,
+  observeLatency,
+} from '../../../src/http/stats.ts';
 import { formatHttpStatus } from '../../../src/http/status-format.ts';
 import { UpstreamPool } from '../../../src/http/upstream-pool.ts';
 
@@ -249,14 +254,7 @@ describe('access log and status formatting', () => {
           address: '127.0.0.1:8080',
           tls: false,
           http2: false,
-          stats: {
-            connections: 2,
-            requests: 3,
-            activeConnections: 1,
-            badRequests: 0,
-            h2Streams: 0,
-            tunnels: 0,
-          },
+          stats: { ...newListenerStats(), connections: 2, requests: 3, activeConnections: 1 },
           routes: [{ name: 'static', match: 'path_prefix=/static/', action: 'static /srv', stats }],
           unmatched: newRouteStats(),
         },
@@ -281,7 +279,10 @@ describe('access log and status formatting', () => {
               requests: 3,
               failures: 0,
               ejections: 0,
+              retries: 0,
               responses: [0, 0, 3, 0, 0, 0],
+              latency: newLatencyBuckets(),
+              latencySum: 0,
             },
             {
               address: '127.0.0.1:9002',
@@ -294,7 +295,10 @@ describe('access log and status formatting', () => {
               requests: 0,
               failures: 4,
               ejections: 0,
+              retries: 2,
               responses: [0, 0, 0, 0, 0, 0],
+              latency: newLatencyBuckets(),
+              latencySum: 0,
             },
           ],
         },
@@ -306,6 +310,8 @@ describe('access log and status formatting', () => {
     assert.match(text, /HTTP backend app \(wrr, keepalive\)/);
     assert.match(text, /-> 127\.0\.0\.1:9001\s+UP/);
     assert.match(text, /-> 127\.0\.0\.1:9002\s+DOWN/);
+    assert.match(text, /Fails\s+Retries\s+Eject/);
+    assert.match(text, /-> 127\.0\.0\.1:9002\s+DOWN\s+1\s+0\s+0\s+0\s+4\s+2\s+0/);
     assert.equal(formatHttpStatus(undefined), 'HTTP proxy: not running');
   });
 });
