@@ -20,7 +20,8 @@ Usage:
   hastack drain  VS RS                                   weight 0: no new connections, existing ones finish
   hastack reload                                         ask the running process to reload its config
   hastack db     COMMAND ...                            replicated database: status, replica, promote, binlog
-  hastack demo   [--port N]                              start the loopback demo (npm start)
+  hastack demo   [--base-port N] [--port N] [--admin-port N] [--memcached-port N]
+                                                         start the loopback demo (npm start)
   hastack version
 
 Options for status/weight/drain/reload:

@@ -1,3 +1,4 @@
+import { HastackError } from '../core/errors.ts';
 import { databaseDemoSection } from '../db/demo-section.ts';
 import { httpDemoSection } from '../http/demo-section.ts';
 import { memcachedDemoSection } from '../memcache/demo-section.ts';
@@ -11,6 +12,8 @@ export interface DemoPorts {
   port: number;
   adminPort: number;
   backendPorts: number[];
+  /** memcached's listen port; 11211 (memcached's own default) when absent. */
+  memcachedPort?: number;
 }
 
 /**
@@ -18,7 +21,7 @@ export interface DemoPorts {
  * (ending in a newline). One line per component; the markers show where each goes.
  */
 const DEMO_SECTIONS: readonly ((o: DemoPorts) => string)[] = [
-  memcachedDemoSection,
+  memcachedSection,
   httpDemoSection,
   databaseDemoSection,
   // <dns demo>
@@ -48,4 +51,20 @@ virtual_servers:
     real_servers:
 ${o.backendPorts.map((p, i) => `      - address: 127.0.0.1:${p}\n        weight: ${i === 0 ? 2 : 1}`).join('\n')}
 ${DEMO_SECTIONS.map((section) => section(o)).join('')}`;
+}
+
+/**
+ * src/memcache's demo section always listens on 11211; the demo moves it when asked.
+ * Fails loudly (not silently on 11211) if that section's listen line changes shape.
+ */
+function memcachedSection(o: DemoPorts): string {
+  const text = memcachedDemoSection();
+  if (o.memcachedPort === undefined) return text;
+  const listen = /^([ \t]*listen:[ \t]*127\.0\.0\.1:)\d+[ \t]*$/m;
+  if (!listen.test(text))
+    throw new HastackError(
+      'HASTACK_DEMO_CONFIG',
+      'cannot place the demo memcached: no "listen: 127.0.0.1:<port>" line',
+    );
+  return text.replace(listen, `$1${o.memcachedPort}`);
 }
