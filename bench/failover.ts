@@ -6,13 +6,20 @@
  * pair run with the same settings: VRRPv2 with 1 s adverts and VRRPv3 with
  * 100 ms adverts; several trials each, median and worst reported.
  *
+ * The kill phase is controlled: the master's adverts are captured on the wire
+ * (tcpdump in the client's namespace) and the kill lands a fixed offset after one
+ * (--kill-offset, 20 ms by default), the same for both daemons, so the gap no longer
+ * depends on where in the advert cycle the crash happened. `--phase random` kills
+ * at a random point of the cycle instead (the realistic spread).
+ *
  * Also per trial, from kernel address notifications in both nodes (`ip monitor`):
  * how long the VIP stayed on the crashed node ("left on old node": hastack holds
  * VIPs as leases, keepalived's stay until someone removes them) and how long both
  * nodes had it; and for hastack the backup's own account of its takeover path
  * (down timer lateness, VIPs acknowledged by the kernel, first gratuitous ARP).
  *
- *   npm run bench:failover -- [--trials 5] [--only hastack-v3,keepalived-v3] [--out FILE]
+ *   npm run bench:failover -- [--trials 5] [--only hastack-v3,keepalived-v3]
+ *     [--phase advert|random] [--kill-offset 20ms] [--out FILE]
  *
  * Extra scenario (not in the default list): hastack-v3-iproute2, the same pair
  * changing VIPs by spawning `ip` instead of netlink (the fallback path).
@@ -21,7 +28,9 @@ import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../src/core/duration.ts';
 import { hastackLogEvents, type LabProcess, run, VrrpLab } from '../src/vrrp/lab/lab.ts';
+import { AdvertWatch } from './lib/advert-watch.ts';
 import { median } from './lib/stats.ts';
 import { formatTable } from './lib/table.ts';
 
@@ -127,14 +136,32 @@ async function startNode(lab: VrrpLab, s: Scenario, node: 'n1' | 'n2', priority:
   };
 }
 
+/** When in the advert cycle the master is killed. */
+interface KillPhase {
+  /** advert: `offsetMs` after an advert seen on the wire; random: anywhere in the cycle. */
+  mode: 'advert' | 'random';
+  offsetMs: number;
+}
+
 interface Trial {
   /** From the kill to the first answer from the backup. */
   gapMs: number;
+  /** From the master's last advert on the wire to the kill (the phase actually hit). */
+  killPhaseMs: number;
   /**
-   * From the master's last advert on the wire (captured in the backup's namespace) to
-   * the first answer: the gap without the random phase of the kill. null without tcpdump.
+   * From the master's last advert on the wire (captured in the client's namespace) to
+   * the first answer: the gap without the phase of the kill.
    */
-  sinceLastAdvertMs: number | null;
+  sinceLastAdvertMs: number;
+  /**
+   * From the master's last advert to the backup's first packet as master on the wire
+   * (its first advert or ARP for the VIP, whichever came first): the takeover decision
+   * and path, exact to the capture, without the 10 ms spacing of the probe. null: none seen.
+   */
+  backupOnWireMs: number | null;
+  /** The same for the backup's first advert and first ARP for the VIP separately. */
+  backupFirstAdvertMs: number | null;
+  backupFirstArpMs: number | null;
   /** From the kill until the VIP left the crashed node; null: still there when the trial ended. */
   leftOnOldMs: number | null;
   /** How long both nodes had the VIP (until the end of the trial when it never left). */
@@ -152,9 +179,38 @@ interface Trial {
   decisionSinceLastAdvertMs?: number;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/**
+ * Waits for an advert from the master and kills it `offsetMs` after the advert's
+ * capture time (timer, then a short spin for the last ms). An advert whose line
+ * arrives too late to make the offset is skipped for the next one.
+ */
+async function killAfterAdvert(
+  adverts: AdvertWatch,
+  s: Scenario,
+  offsetMs: number,
+  kill: () => Promise<void>,
+): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const advertAt = await adverts.next(s.advert * 3000 + 2000);
+    const target = advertAt + offsetMs;
+    if (Date.now() > target) continue;
+    await sleep(target - Date.now() - 2);
+    while (Date.now() < target) {
+      // spin: setTimeout alone can be a few ms late
+    }
+    const killedAt = Date.now();
+    await kill();
+    return killedAt;
+  }
+  throw new Error(`${s.name}: adverts kept arriving later than the kill offset (${offsetMs} ms)`);
+}
+
 /** One trial: gap, address left behind, takeover path. */
-async function trial(s: Scenario): Promise<Trial> {
+async function trial(s: Scenario, phase: KillPhase): Promise<Trial> {
   const lab = await VrrpLab.create(2);
+  let adverts: AdvertWatch | undefined;
   try {
     const n1 = await startNode(lab, s, 'n1', 150);
     const n2 = await startNode(lab, s, 'n2', 100);
@@ -174,30 +230,37 @@ async function trial(s: Scenario): Promise<Trial> {
       10_000,
     );
     const [old, backup] = await Promise.all([lab.watchAddress('n1', VIP), lab.watchAddress('n2', VIP)]);
-    const capture = tcpdump
-      ? await lab.spawn('n2', 'adverts', [
-          'tcpdump',
-          '-l',
-          '-n',
-          '-tt',
-          '-i',
-          'eth0',
-          `ip proto 112 and src host ${lab.addressOf('n1')}`,
-        ])
-      : undefined;
-    // Kill at a random phase of the advert cycle: the gap depends on the time since the last advert.
-    const killAfterMs = 1000 + Math.round(Math.random() * s.advert * 1000);
-    const durationMs = killAfterMs + (s.version === 2 ? 8000 : 3000);
+    // In the client's namespace: the view of the rest of the LAN, no extra load on either node.
+    adverts = await AdvertWatch.start(lab.ns('c'), lab.addressOf('n1'));
+    const watchAfterMs = s.version === 2 ? 8000 : 3000;
+    // random: anywhere in the cycle after a 1 s lead-in; advert: the first advert after the
+    // lead-in (at most one interval later, a few more when lines arrive late) plus the offset.
+    const randomKillAfterMs = 1000 + Math.round(Math.random() * s.advert * 1000);
+    const durationMs =
+      phase.mode === 'random'
+        ? randomKillAfterMs + watchAfterMs
+        : 1000 + Math.round(s.advert * 1000 * 4) + phase.offsetMs + watchAfterMs;
+    const probeStarted = Date.now();
     const probe = lab.exec('c', [process.execPath, PROBE, VIP, String(durationMs)], durationMs + 20_000);
     await n1.prepare();
-    await new Promise((r) => setTimeout(r, killAfterMs));
-    const killedAt = Date.now();
-    await n1.kill9();
+    let killedAt: number;
+    if (phase.mode === 'random') {
+      await sleep(randomKillAfterMs);
+      killedAt = Date.now();
+      await n1.kill9();
+    } else {
+      await sleep(1000);
+      killedAt = await killAfterAdvert(adverts, s, phase.offsetMs, () => n1.kill9());
+    }
     const out = await probe;
     const endedAt = Date.now();
-    await capture?.stop('SIGINT');
-    const advertTimes = capture === undefined ? [] : advertsIn(await capture.log());
-    const lastAdvert = advertTimes.filter((t) => t <= killedAt).at(-1);
+    if (endedAt - killedAt < watchAfterMs * 0.8)
+      throw new Error(`${s.name}: the kill came too late (${killedAt - probeStarted} ms into the probe)`);
+    // Late lines of adverts sent before the kill.
+    await sleep(50);
+    await adverts.stop();
+    const lastAdvert = adverts.lastAtOrBefore(killedAt);
+    if (lastAdvert === undefined) throw new Error(`${s.name}: no advert from n1 captured before the kill`);
     const result = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as {
       answers: { at: number; by: string }[];
     };
@@ -206,9 +269,21 @@ async function trial(s: Scenario): Promise<Trial> {
       throw new Error(`${s.name}: the VIP never answered from n2 (${out.stderr.slice(0, 200)})`);
     const gone = old.firstAfter(killedAt, false);
     const taken = backup.firstAfter(killedAt, true) ?? endedAt;
+    const sinceAdvert = (at: number | undefined) =>
+      at === undefined ? null : Math.round((at - lastAdvert) * 10) / 10;
+    const backupAdvert = adverts.firstFrom(lab.addressOf('n2'), 'vrrp', killedAt)?.at;
+    const backupArp = adverts.firstFrom(VIP, 'arp', killedAt)?.at;
     const trialResult: Trial = {
       gapMs: first.at - killedAt,
-      sinceLastAdvertMs: lastAdvert === undefined ? null : Math.round(first.at - lastAdvert),
+      killPhaseMs: Math.round((killedAt - lastAdvert) * 10) / 10,
+      sinceLastAdvertMs: Math.round(first.at - lastAdvert),
+      backupOnWireMs: sinceAdvert(
+        backupAdvert === undefined || backupArp === undefined
+          ? (backupAdvert ?? backupArp)
+          : Math.min(backupAdvert, backupArp),
+      ),
+      backupFirstAdvertMs: sinceAdvert(backupAdvert),
+      backupFirstArpMs: sinceAdvert(backupArp),
       leftOnOldMs: gone === undefined ? null : Math.round(gone - killedAt),
       bothHeldMs: Math.max(0, Math.round((gone ?? endedAt) - taken)),
       watchedMs: endedAt - killedAt,
@@ -219,7 +294,7 @@ async function trial(s: Scenario): Promise<Trial> {
       );
       if (line !== undefined) {
         trialResult.takeover = line.takeover as Trial['takeover'];
-        if (lastAdvert !== undefined && trialResult.takeover !== undefined) {
+        if (trialResult.takeover !== undefined) {
           trialResult.decisionSinceLastAdvertMs =
             Date.parse(trialResult.takeover.at) - Math.round(lastAdvert);
         }
@@ -227,21 +302,12 @@ async function trial(s: Scenario): Promise<Trial> {
     }
     return trialResult;
   } finally {
+    await adverts?.stop();
     await lab.destroy();
   }
 }
 
 const ms = (v: number) => `${Math.round(v)} ms`;
-
-let tcpdump = false;
-
-/** Wall-clock ms of the adverts in `tcpdump -tt` output ("1795619359.946275 IP …"). */
-function advertsIn(text: string): number[] {
-  return text.split('\n').flatMap((line) => {
-    const m = /^(\d+)\.(\d{6}) IP /.exec(line);
-    return m === null ? [] : [Number(m[1]) * 1000 + Number(m[2]) / 1000];
-  });
-}
 
 function leftOnOld(trials: readonly Trial[]): string {
   const gone = trials.flatMap((t) => (t.leftOnOldMs === null ? [] : [t.leftOnOldMs]));
@@ -263,51 +329,109 @@ function takeoverPath(trials: readonly Trial[]): string {
   return `late ${f(late)} / VIPs ${f(add)} / GARP ${f(garp)} ms`;
 }
 
+const HELP = `Usage: npm run bench:failover -- [options]   (root; needs keepalived, tcpdump, iproute2)
+
+  --trials N           trials per pair (default 5)
+  --only A,B           pairs to run: ${[...SCENARIOS, ...EXTRA].map((x) => x.name).join(', ')}
+                       (default: all but hastack-v3-iproute2)
+  --phase advert|random
+                       advert (default): kill the master --kill-offset after one of its adverts
+                       seen on the wire, identically for every pair; random: at a random point
+                       of the advert cycle (the gap then varies by up to one interval)
+  --kill-offset T      with --phase advert: 20ms (default), 0, 50ms...; bare numbers are ms;
+                       must be below the advert interval of every chosen pair
+  --out FILE           raw results (default bench/results/failover-<time>.json)
+  -h, --help
+`;
+
+function parseOffset(text: string): number {
+  const value = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : parseDuration(text);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--kill-offset: "${text}" is not a duration ≥ 0`);
+  return value;
+}
+
+function stats(values: readonly number[], format: (v: number) => string = ms): string {
+  return values.length === 0 ? '-' : `${format(median(values))} / ${format(Math.max(...values))}`;
+}
+
+const ms1 = (v: number) => `${v.toFixed(1)} ms`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       trials: { type: 'string', default: '5' },
       only: { type: 'string' },
+      phase: { type: 'string', default: 'advert' },
+      'kill-offset': { type: 'string', default: '20ms' },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const trials = Number(values.trials);
+  if (!Number.isInteger(trials) || trials < 1)
+    throw new Error(`--trials: "${values.trials}" is not an integer ≥ 1`);
+  if (values.phase !== 'advert' && values.phase !== 'random')
+    throw new Error(`--phase: "${values.phase}" is not advert or random`);
+  const phase: KillPhase = { mode: values.phase, offsetMs: parseOffset(values['kill-offset']) };
+  const all = [...SCENARIOS, ...EXTRA];
+  const only = values.only?.split(',').map((x) => x.trim());
+  const unknown = only?.filter((name) => !all.some((x) => x.name === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown pair(s) ${unknown.join(', ')}`);
+  const chosen = only === undefined ? SCENARIOS : all.filter((x) => only.includes(x.name));
+  if (phase.mode === 'advert') {
+    const tooLong = chosen.filter((x) => phase.offsetMs >= x.advert * 1000);
+    if (tooLong.length > 0)
+      throw new Error(
+        `--kill-offset ${phase.offsetMs} ms is not below the advert interval of ${tooLong.map((x) => x.name).join(', ')}`,
+      );
+  }
   if (process.getuid?.() !== 0) throw new Error('bench:failover needs root (network namespaces)');
   if ((await run('/usr/sbin/keepalived', ['--version'])).code !== 0)
     throw new Error('keepalived is not installed');
-  tcpdump = (await run('tcpdump', ['--version'])).code === 0;
-  if (!tcpdump) process.stderr.write('tcpdump not found: no "since last advert" column\n');
-  const trials = Number(values.trials);
-  const only = values.only?.split(',');
-  const chosen =
-    only === undefined ? SCENARIOS : [...SCENARIOS, ...EXTRA].filter((x) => only.includes(x.name));
+  if ((await run('tcpdump', ['--version'])).code !== 0)
+    throw new Error('tcpdump is not installed (it times the kill against the adverts on the wire)');
   const loadBefore = loadavg()[0]!;
   process.stderr.write(
-    `load average before: ${loadavg()
+    `phase: ${phase.mode === 'advert' ? `kill ${phase.offsetMs} ms after an advert` : 'random'}; load average before: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}\n`,
   );
   const rows: string[][] = [];
-  const raw: Record<string, Trial[]> = {};
-  for (const s of chosen) {
-    const results: Trial[] = [];
-    for (let i = 0; i < trials; i++) {
-      const r = await trial(s);
-      results.push(r);
+  const raw: Record<string, Trial[]> = Object.fromEntries(chosen.map((x) => [x.name, []]));
+  // Round by round (each pair once per round), so a change in the machine's load hits all pairs alike.
+  for (let i = 0; i < trials; i++) {
+    for (const s of chosen) {
+      const r = await trial(s, phase);
+      raw[s.name]!.push(r);
       process.stderr.write(
-        `${s.name} trial ${i + 1}: gap ${r.gapMs} ms (${r.sinceLastAdvertMs ?? '?'} ms since the last advert), left on old node ${r.leftOnOldMs ?? 'kept'}, ` +
-          `both held ${r.bothHeldMs} ms${r.takeover === undefined ? '' : `, takeover ${JSON.stringify(r.takeover)}`}\n`,
+        `${s.name} trial ${i + 1}: gap ${r.gapMs} ms (killed ${r.killPhaseMs} ms after an advert, backup on the wire ` +
+          `${r.backupOnWireMs ?? '?'} ms (advert ${r.backupFirstAdvertMs ?? '?'}, ARP ${r.backupFirstArpMs ?? '?'}) and answering ${r.sinceLastAdvertMs} ms after it), ` +
+          `left on old node ${r.leftOnOldMs ?? 'kept'}, both held ${r.bothHeldMs} ms` +
+          `${r.takeover === undefined ? '' : `, takeover ${JSON.stringify(r.takeover)}`}\n`,
       );
     }
-    raw[s.name] = results;
-    const gaps = results.map((r) => r.gapMs);
-    const since = results.flatMap((r) => (r.sinceLastAdvertMs === null ? [] : [r.sinceLastAdvertMs]));
+  }
+  for (const s of chosen) {
+    const results = raw[s.name]!;
     rows.push([
       s.name,
       `v${s.version}, advert ${s.advert * 1000} ms`,
       String(trials),
-      ms(median(gaps)),
-      ms(Math.max(...gaps)),
-      since.length === 0 ? '-' : `${ms(median(since))} / ${ms(Math.max(...since))}`,
+      stats(
+        results.map((r) => r.killPhaseMs),
+        ms1,
+      ),
+      ms(median(results.map((r) => r.gapMs))),
+      ms(Math.max(...results.map((r) => r.gapMs))),
+      stats(results.map((r) => r.sinceLastAdvertMs)),
+      stats(
+        results.flatMap((r) => (r.backupOnWireMs === null ? [] : [r.backupOnWireMs])),
+        ms1,
+      ),
       leftOnOld(results),
       ms(median(results.map((r) => r.bothHeldMs))),
       takeoverPath(results),
@@ -320,9 +444,11 @@ async function main(): Promise<void> {
         'pair',
         'settings',
         'trials',
+        'kill after advert (median / worst)',
         'median gap',
         'worst gap',
         'since last advert (median / worst)',
+        'backup on wire since last advert',
         'VIP left on old node',
         'both held (median)',
         'takeover path (median)',
@@ -335,8 +461,13 @@ async function main(): Promise<void> {
   );
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const out = values.out ?? join(RESULTS, `failover-${stamp}.json`);
-  await writeFile(out, `${JSON.stringify({ loadBefore, loadAfter, trials: raw }, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ phase, loadBefore, loadAfter, trials: raw }, null, 2)}\n`);
   process.stdout.write(`raw results: ${out}\n`);
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench:failover: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -463,12 +463,13 @@ export class VrrpInstanceMachine {
     const leaseMs = this.leaseMs;
     this.#leaseRenewedAt = leaseMs === undefined ? undefined : now;
     this.#renewNext = false;
+    // RFC 5798 6.4.2 and keepalived: the advert first (other backups stop their timers), then the VIPs.
+    this.#advertise(out, now, false); // the add carries the lease
     out.push({
       type: 'enter-master',
       ...(leaseMs !== undefined && { leaseMs }),
       ...(downTimerLateMs !== undefined && { downTimerLateMs }),
     });
-    this.#advertise(out, now, false); // the add carries the lease
     const g = this.#s.garp;
     if (g.masterRepeat > 0) out.push({ type: 'garp', repeat: g.masterRepeat, why: 'master' });
     this.#garpDelayAt = g.masterDelayMs > 0 && g.masterRepeat > 0 ? now + g.masterDelayMs : undefined;

@@ -142,6 +142,8 @@ export class VrrpInstance {
   #leaseFailing = false;
   #warnedChecksum = false;
   #stopped = false;
+  #deferAnnouncements = false;
+  #announcements: (() => void)[] = [];
 
   constructor(config: VrrpInstanceConfig, deps: InstanceDeps) {
     this.config = config;
@@ -282,10 +284,32 @@ export class VrrpInstance {
     if (hadFault !== (fault !== undefined)) this.#d.afterFaultChange?.(this);
   }
 
-  /** Carries out machine actions, then lets the sync group react and re-arms the timer. */
+  /**
+   * Carries out machine actions, then lets the sync group react and re-arms the timer.
+   * In a takeover the wire comes first (advert, VIPs, first GARP), then the transition's
+   * log line and notify hooks, as keepalived orders it: a log line costs 0.2–0.7 ms after
+   * an idle spell, which the GARP should not wait for.
+   */
   execute(actions: readonly MachineAction[]): void {
-    for (const action of actions) this.#do(action);
+    const takeover = actions.some((a) => a.type === 'enter-master');
+    if (takeover) this.#takeoverStartedAt = this.#d.clock.now();
+    this.#deferAnnouncements = takeover;
+    try {
+      for (const action of actions) this.#do(action, actions);
+    } finally {
+      this.#deferAnnouncements = false;
+    }
+    // After the GARPs (sent from the address queue) unless they already flushed it.
+    if (takeover) this.#enqueue(async () => this.#flushAnnouncements());
     this.#afterExecute(actions);
+  }
+
+  /** Log lines and notify hooks of transitions held back during a takeover, in order. */
+  #flushAnnouncements(): void {
+    const pending = this.#announcements;
+    if (pending.length === 0) return;
+    this.#announcements = [];
+    for (const announce of pending) announce();
   }
 
   #afterExecute(actions: readonly MachineAction[]): void {
@@ -419,7 +443,7 @@ export class VrrpInstance {
     );
   }
 
-  #do(action: MachineAction): void {
+  #do(action: MachineAction, batch: readonly MachineAction[]): void {
     switch (action.type) {
       case 'transition':
         this.#onTransition(action.from, action.to, action.reason);
@@ -427,18 +451,22 @@ export class VrrpInstance {
       case 'send-advert':
         this.#sendAdvert(action.priority);
         return;
-      case 'enter-master':
-        this.#takeoverStartedAt = this.#d.clock.now();
-        this.#queueIp('add', action.leaseMs); // first: netlink applies it right here
+      case 'enter-master': {
+        // Set by execute() before the advert went out: the takeover's timings start at the decision.
+        const startedAt = this.#takeoverStartedAt ?? this.#d.clock.now();
+        this.#takeoverStartedAt = startedAt;
+        this.#queueIp('add', action.leaseMs); // before the GARPs: netlink applies it right here
+        const entered = batch.find((a) => a.type === 'transition' && a.to === 'MASTER');
         this.#takeover = {
-          at: new Date(this.#d.clock.wallNow()).toISOString(),
-          reason: this.#lastTransition?.reason ?? '',
+          at: new Date(this.#d.clock.wallNow() - (this.#d.clock.now() - startedAt)).toISOString(),
+          reason: entered?.type === 'transition' ? entered.reason : '',
           downTimerLateMs: action.downTimerLateMs === undefined ? null : round2(action.downTimerLateMs),
           vipAddMs: null,
           firstGarpMs: null,
           backend: this.#d.ip.kind,
         };
         return;
+      }
       case 'renew-vips':
         this.#queueIp('renew', action.leaseMs);
         return;
@@ -472,13 +500,22 @@ export class VrrpInstance {
 
   #onTransition(from: VrrpState, to: VrrpState, reason: string): void {
     this.#lastTransition = { at: new Date(this.#d.clock.wallNow()).toISOString(), from, to, reason };
-    this.#d.logger.info(
-      { instance: this.name, from, to, reason, priority: this.machine.priority },
-      `(${this.name}) Entering ${to} STATE`,
-    );
-    if (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP') {
-      this.#d.notifier.notify(this.config.notify, 'INSTANCE', this.name, to, this.machine.priority);
+    const priority = this.machine.priority;
+    const announce = () => {
+      this.#d.logger.info(
+        { instance: this.name, from, to, reason, priority },
+        `(${this.name}) Entering ${to} STATE`,
+      );
+      if (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP') {
+        this.#d.notifier.notify(this.config.notify, 'INSTANCE', this.name, to, priority);
+      }
+    };
+    if (this.#deferAnnouncements) {
+      this.#announcements.push(announce);
+      return;
     }
+    this.#flushAnnouncements(); // keep the order of earlier, held-back transitions
+    announce();
   }
 
   #sendAdvert(priority: number): void {
@@ -615,6 +652,7 @@ export class VrrpInstance {
           if (why === 'master' && this.#takeoverStartedAt !== undefined && this.#takeover !== null) {
             this.#takeover.firstGarpMs = round2(this.#d.clock.now() - this.#takeoverStartedAt);
             this.#takeoverStartedAt = undefined;
+            this.#flushAnnouncements(); // the rest of a GARP burst need not hold up the log and notify
           }
         } catch (err) {
           this.#counters.garpErrors++;

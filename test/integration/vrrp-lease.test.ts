@@ -217,9 +217,13 @@ describe('VIP leases in namespaces (hastack pair, v3 200 ms)', () => {
     await l.waitFor('n2 holds the VIP', async () => on2.firstAfter(killedAt, true) !== undefined, 15_000);
     const gone = on1.firstAfter(killedAt, false);
     const taken = on2.firstAfter(killedAt, true)!;
+    // After the kill only: n2 may have been MASTER for a moment at startup (n1 started late).
     const garps = async () =>
       (await hastackLogEvents(n2))
-        .filter((e) => e.why === 'master' && String(e.msg).includes('gratuitous ARPs'))
+        .filter(
+          (e) =>
+            e.why === 'master' && String(e.msg).includes('gratuitous ARPs') && (e.time as number) >= killedAt,
+        )
         .map((e) => e.time as number);
     await l.waitFor('n2’s takeover GARPs', async () => (await garps()).length > 0);
     const [firstGarp] = await garps();

@@ -82,7 +82,8 @@ describe('VRRP state machine', () => {
     assert.equal(m.nextDeadline(), 1000 + 3609.375);
     assert.deepEqual(runUntil(m, clock, 4600), []);
     const actions = runUntil(m, clock, 4610);
-    assert.deepEqual(types(actions), ['transition', 'enter-master', 'advert:100']);
+    // The advert before the VIPs (RFC 5798 6.4.2, as keepalived).
+    assert.deepEqual(types(actions), ['transition', 'advert:100', 'enter-master']);
     assert.equal(m.state, 'MASTER');
     assert.equal(m.masterIp, OWN_IP);
   });
