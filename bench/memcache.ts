@@ -7,10 +7,12 @@
  * Method (docs/benchmarks.md): memcaslap pinned to the load CPU (default 0),
  * both servers pinned to the server CPU (default 1), each scenario measured
  * --runs times per target after a warm-up, targets interleaved run by run; the
- * median ops/s is reported with every run's value.
+ * median ops/s is reported with every run's value, and the median server CPU
+ * time per operation (steadier than ops/s on a busy machine).
  *
  *   npm run bench:memcache -- [--duration 10s] [--concurrency 64] [--runs 3] ...
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, release } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +62,9 @@ const HELP = `Usage: npm run bench:memcache -- [options]     (or: node bench/mem
 
 memcached benchmark: hastack's memcached section vs memcached -t 1, driven by
 memcaslap. memcaslap runs on the load CPU, both servers on the server CPU; each
-target runs --runs times per scenario and the median ops/s is reported.
+target runs --runs times per scenario and the median ops/s is reported, with each
+server's CPU time per operation (user + system, from /proc/PID/stat), which
+stays comparable when other work on the machine slows memcaslap down.
 
 Options (environment variable in brackets):
   --duration D       measured time per run, e.g. 10s, 30s          [BENCH_DURATION]    (default 10s)
@@ -109,6 +113,8 @@ interface RunRecord {
   opsPerSec: number;
   ops: number;
   getMisses: number;
+  /** Server CPU (user + system, all threads) per operation in the measured run, µs; null off Linux. */
+  cpuUsPerOp: number | null;
   raw: string;
 }
 
@@ -117,6 +123,23 @@ interface Cell {
   target: TargetName;
   runs: RunRecord[];
   medianOpsPerSec: number;
+  medianCpuUsPerOp: number | null;
+}
+
+/**
+ * A process's user + system CPU time so far in seconds (all threads), from
+ * /proc/PID/stat; undefined where that is not readable. Clock ticks are 100 Hz
+ * on every Linux build that matters here (USER_HZ).
+ */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Both servers get the same memory and connection limits. */
@@ -257,22 +280,35 @@ async function main(): Promise<void> {
       options.runs,
       async (target, run): Promise<RunRecord> => {
         target.process.assertRunning();
-        const r = await warmThenMeasure(options.warmupSec, options.durationSec, (seconds) =>
-          runMemcaslap(options, paths.memcaslap!, configFile, target.port, seconds),
-        );
+        let cpuBefore: number | undefined;
+        const r = await warmThenMeasure(options.warmupSec, options.durationSec, (seconds) => {
+          // Read last before the measured run starts (after the warm-up).
+          cpuBefore = processCpuSeconds(target.process.pid);
+          return runMemcaslap(options, paths.memcaslap!, configFile, target.port, seconds);
+        });
+        const cpuAfter = processCpuSeconds(target.process.pid);
         const parsed = parseMemcaslap(r.output);
-        console.error(`${scenarioName} ${target.name} run ${run}: ${formatRate(parsed.opsPerSec)} ops/s`);
-        return { run, ...parsed, raw: r.output };
+        const cpuUsPerOp =
+          cpuBefore === undefined || cpuAfter === undefined || parsed.ops === 0
+            ? null
+            : ((cpuAfter - cpuBefore) * 1e6) / parsed.ops;
+        console.error(
+          `${scenarioName} ${target.name} run ${run}: ${formatRate(parsed.opsPerSec)} ops/s, server CPU ${formatCpu(cpuUsPerOp)} µs/op`,
+        );
+        return { run, ...parsed, cpuUsPerOp, raw: r.output };
       },
       isStopping,
     );
-    for (const [target, runs] of byTarget)
+    for (const [target, runs] of byTarget) {
+      const cpu = runs.map((r) => r.cpuUsPerOp).filter((v): v is number => v !== null);
       cells.push({
         scenario: scenarioName,
         target: target.name,
         runs,
         medianOpsPerSec: median(runs.map((r) => r.opsPerSec)),
+        medianCpuUsPerOp: cpu.length === runs.length && cpu.length > 0 ? median(cpu) : null,
       });
+    }
   }
   printReport(options, cells);
   await writeResults(options.out, {
@@ -296,6 +332,10 @@ async function main(): Promise<void> {
   console.error(`raw results: ${options.out}`);
 }
 
+function formatCpu(usPerOp: number | null): string {
+  return usPerOp === null ? '-' : usPerOp.toFixed(2);
+}
+
 function printReport(options: Options, cells: Cell[]): void {
   console.log(
     `memcaslap -T ${options.threads} -c ${options.concurrency} -t ${options.durationSec}s, key 64 B, median of ${options.runs}; memcaslap on cpu${options.loadCpu}, servers on cpu${options.serverCpu}\n`,
@@ -305,18 +345,25 @@ function printReport(options: Options, cells: Cell[]): void {
     console.log(SCENARIO_SPECS[scenario].label);
     console.log(
       formatTable(
-        ['target', 'ops/s (median)', 'runs'],
+        ['target', 'ops/s (median)', 'server CPU µs/op', 'runs'],
         rows.map((c) => [
           c.target,
           formatRate(c.medianOpsPerSec),
+          formatCpu(c.medianCpuUsPerOp),
           c.runs.map((r) => formatRate(r.opsPerSec)).join(', '),
         ]),
       ),
     );
     const h = rows.find((c) => c.target === 'hastack');
     const m = rows.find((c) => c.target === 'memcached');
-    if (h !== undefined && m !== undefined)
+    if (h !== undefined && m !== undefined) {
       console.log(`hastack / memcached -t 1: ${formatRatio(ratio(h.medianOpsPerSec, m.medianOpsPerSec))}`);
+      // CPU per op does not depend on how much CPU memcaslap got, so it is steadier on a busy machine.
+      if (h.medianCpuUsPerOp !== null && m.medianCpuUsPerOp !== null)
+        console.log(
+          `server CPU per op, memcached / hastack: ${formatRatio(ratio(m.medianCpuUsPerOp, h.medianCpuUsPerOp))}`,
+        );
+    }
     console.log('');
   }
 }

@@ -28,7 +28,7 @@ import {
   W_PREV,
   W_TIME,
 } from './item-layout.ts';
-import { murmur3 } from './key-hash.ts';
+import { murmur3View } from './key-hash.ts';
 import { classForSize, computeSlabClasses } from './slab-classes.ts';
 import { SlabMemory } from './slab-memory.ts';
 import { ClassStats, GlobalStats } from './store-stats.ts';
@@ -155,6 +155,20 @@ export class ItemStore {
   /** Crawler position: page and chunk. */
   #crawlPage = 0;
   #crawlChunk = 0;
+  /**
+   * Whether a crawl can find anything: some item may carry an expiry, or a
+   * flush is pending. Cleared by a full sweep that saw neither (memcached's
+   * crawler likewise backs off when it finds nothing to reclaim).
+   */
+  #crawlWanted = false;
+  /** An expiry was set or a flush ran since the current sweep started. */
+  #expiryNoted = false;
+  /** The current sweep saw a linked item with an expiry. */
+  #sweepSawExpiry = false;
+  #sweepStartTime = 0;
+  /** A DataView of the last buffer keys came from (requests mostly come from one read buffer). */
+  #keySource: Uint8Array | undefined;
+  #keyView: DataView | undefined;
 
   constructor(options: ItemStoreOptions) {
     this.#clock = options.clock;
@@ -283,7 +297,19 @@ export class ItemStore {
   }
 
   setExptime(ref: number, exptime: number): void {
+    if (exptime !== 0) this.#noteExpiry();
     this.setWord(ref, W_EXPTIME, exptime);
+  }
+
+  /** Something may expire (or be flushed): the crawler has work again. */
+  #noteExpiry(): void {
+    this.#crawlWanted = true;
+    this.#expiryNoted = true;
+  }
+
+  /** Whether crawl() can reclaim anything (the server skips it otherwise). */
+  get crawlWanted(): boolean {
+    return this.#crawlWanted;
   }
 
   setClientFlags(ref: number, flags: number): void {
@@ -307,27 +333,44 @@ export class ItemStore {
   // --- hash table -------------------------------------------------------------
 
   hashKey(key: Uint8Array, start: number, length: number): number {
-    return murmur3(key, start, length, this.#seed);
+    return murmur3View(this.#viewOf(key), start, length, this.#seed);
+  }
+
+  /** The hash of a stored item's key. */
+  #itemHash(ref: number): number {
+    const view = this.mem.views[ref >>> this.mem.unitShift]!;
+    return murmur3View(view, this.keyOffset(ref), this.keyLength(ref), this.#seed);
+  }
+
+  #viewOf(key: Uint8Array): DataView {
+    if (key === this.#keySource) return this.#keyView!;
+    const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
+    this.#keySource = key;
+    this.#keyView = view;
+    return view;
   }
 
   /** The linked item with this key, valid or not (no expiry check). */
   lookup(key: Uint8Array, start: number, length: number, hv: number): number {
     let ref = this.#buckets[hv & this.#hashMask]!;
+    if (ref === NIL) return NIL;
     const shift = this.mem.unitShift;
     const mask = this.mem.unitMask;
+    const kv = this.#viewOf(key);
+    const words4 = length & ~3;
     while (ref !== NIL) {
       const w = this.mem.words[ref >>> shift]!;
       const at = (ref & mask) << 1;
       if ((w[at + W_META]! & META_KEY_MASK) === length) {
-        const page = this.mem.bytes[ref >>> shift]!;
-        let off = ((ref & mask) << 3) + HEADER_BYTES;
-        let i = start;
-        const end = start + length;
-        while (i < end && page[off] === key[i]) {
-          off++;
-          i++;
+        // Compared a word at a time, then the last 0-3 bytes.
+        const pv = this.mem.views[ref >>> shift]!;
+        const off = ((ref & mask) << 3) + HEADER_BYTES;
+        let i = 0;
+        while (i < words4 && pv.getInt32(off + i, true) === kv.getInt32(start + i, true)) i += 4;
+        if (i >= words4) {
+          while (i < length && pv.getUint8(off + i) === kv.getUint8(start + i)) i++;
+          if (i === length) return ref;
         }
-        if (i === end) return ref;
       }
       ref = w[at + W_HNEXT]!;
     }
@@ -341,9 +384,7 @@ export class ItemStore {
   }
 
   #hashRemove(ref: number): void {
-    const page = this.page(ref);
-    const hv = this.hashKey(page, this.keyOffset(ref), this.keyLength(ref));
-    const b = hv & this.#hashMask;
+    const b = this.#itemHash(ref) & this.#hashMask;
     let cur = this.#buckets[b]!;
     if (cur === ref) {
       this.#buckets[b] = this.word(ref, W_HNEXT);
@@ -370,8 +411,7 @@ export class ItemStore {
       let ref = old[b]!;
       while (ref !== NIL) {
         const next = this.word(ref, W_HNEXT);
-        const page = this.page(ref);
-        this.#hashInsert(ref, this.hashKey(page, this.keyOffset(ref), this.keyLength(ref)));
+        this.#hashInsert(ref, this.#itemHash(ref));
         ref = next;
       }
     }
@@ -548,6 +588,7 @@ export class ItemStore {
     w[at + W_PREV] = NIL;
     w[at + W_NEXT] = NIL;
     w[at + W_NBYTES] = valueLength;
+    if (exptime !== 0) this.#noteExpiry();
     w[at + W_EXPTIME] = exptime;
     w[at + W_TIME] = this.currentTime;
     w[at + W_FLAGS] = clientFlags | 0;
@@ -605,8 +646,7 @@ export class ItemStore {
 
   /** memcached's do_item_link: into the hash table and HOT, with a fresh CAS. */
   link(ref: number): void {
-    const page = this.page(ref);
-    const hv = this.hashKey(page, this.keyOffset(ref), this.keyLength(ref));
+    const hv = this.#itemHash(ref);
     this.setItemFlag(ref, F_LINKED, true);
     this.setWord(ref, W_TIME, this.currentTime);
     this.#assignCas(ref);
@@ -675,7 +715,7 @@ export class ItemStore {
         result = STORED;
       } else if (this.allowStaleSet && this.#casBelow(old)) {
         // ms with I: an older CAS still lands, marked stale, keeping the TTL and any win token.
-        this.setWord(ref, W_EXPTIME, this.exptime(old));
+        this.setExptime(ref, this.exptime(old));
         const sent = this.itemFlags(old) & F_TOKEN_SENT;
         this.#replace(old, ref);
         this.setItemFlag(ref, F_STALE | sent, true);
@@ -779,7 +819,7 @@ export class ItemStore {
   /** memcached's item_touch: get with LRU bump, then a new expiry. */
   touch(key: Uint8Array, start: number, length: number, exptime: number): number {
     const ref = this.get(key, start, length, true);
-    if (ref !== NIL) this.setWord(ref, W_EXPTIME, exptime);
+    if (ref !== NIL) this.setExptime(ref, exptime);
     return ref;
   }
 
@@ -849,6 +889,7 @@ export class ItemStore {
 
   /** memcached's flush_all [delay]: items older than now (or than the delay) become invisible. */
   flushAll(delay: number): void {
+    this.#noteExpiry();
     const newOldest = delay > 0 ? this.realtime(delay) : this.currentTime;
     if (this.casEnabled) {
       this.oldestLive = newOldest - 1;
@@ -984,11 +1025,19 @@ export class ItemStore {
     const mem = this.mem;
     if (mem.totalPages === 0) return 0;
     let reclaimed = 0;
-    if (this.#crawlPage === 0 && this.#crawlChunk === 0) this.stats.crawlerStarts++;
+    if (this.#crawlPage === 0 && this.#crawlChunk === 0) {
+      this.stats.crawlerStarts++;
+      this.#sweepSawExpiry = false;
+      this.#expiryNoted = false;
+      this.#sweepStartTime = this.currentTime;
+    }
     for (let n = 0; n < budget; n++) {
       if (this.#crawlPage >= mem.totalPages) {
         this.#crawlPage = 0;
         this.#crawlChunk = 0;
+        // A whole sweep found nothing that can still expire, and no flush is pending.
+        const flushPending = this.oldestLive !== 0 && this.oldestLive >= this.#sweepStartTime;
+        if (!this.#sweepSawExpiry && !this.#expiryNoted && !flushPending) this.#crawlWanted = false;
         break;
       }
       const page = this.#crawlPage;
@@ -1010,6 +1059,8 @@ export class ItemStore {
         if ((meta & F_FETCHED) === 0) this.classStats.expiredUnfetched[cls]!++;
         this.unlink(ref);
         reclaimed++;
+      } else if (this.exptime(ref) !== 0) {
+        this.#sweepSawExpiry = true;
       }
     }
     return reclaimed;

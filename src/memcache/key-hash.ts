@@ -34,3 +34,40 @@ export function murmur3(buf: Uint8Array, start: number, length: number, seed: nu
   h ^= h >>> 16;
   return h >>> 0;
 }
+
+/**
+ * The same hash reading four bytes at a time through a DataView (one load per
+ * word instead of four): what the store uses on its hot path.
+ */
+export function murmur3View(view: DataView, start: number, length: number, seed: number): number {
+  let h = seed | 0;
+  const end4 = start + (length & ~3);
+  let i = start;
+  for (; i < end4; i += 4) {
+    let k = view.getInt32(i, true);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const tail = length & 3;
+  if (tail !== 0) {
+    let k = 0;
+    if (tail === 3) k ^= view.getUint8(i + 2) << 16;
+    if (tail >= 2) k ^= view.getUint8(i + 1) << 8;
+    k ^= view.getUint8(i);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

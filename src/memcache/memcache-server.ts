@@ -4,8 +4,17 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import { HastackError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { MemcachedConfig } from './config-schema.ts';
+import {
+  hookReads,
+  WRITE_DONE,
+  WRITE_FAILED,
+  WRITE_PENDING,
+  type WriteOwner,
+  writeToHandle,
+} from './handle-io.ts';
 import { ItemStore } from './item-store.ts';
 import { CLOSE_AFTER_WRITE, CLOSE_NOW, OPEN, ProtocolSession } from './protocol-session.ts';
+import { ReplyBuffer } from './reply-buffer.ts';
 import { type ConnectionReport, type MemcacheSettings, ServerState } from './server-state.ts';
 
 /** What hastack reports as its memcached version (the protocol level it follows). */
@@ -21,23 +30,31 @@ type TaggedSocket = net.Socket & { [kConn]: Connection };
 /**
  * A client connection: the socket and its protocol session. Reads go straight
  * into the server's shared buffer (`onread`), so a read allocates nothing; the
- * replies of one read go out in one write. A client that does not take its
- * replies (the kernel buffer stays full) is not read from until it does.
+ * replies of one read go out in one write, straight to the handle (see
+ * handle-write.ts). A client that does not take its replies (a write has to
+ * wait for the kernel) is not read from until it does, as memcached does.
  */
-class Connection {
+class Connection implements WriteOwner {
   readonly server: MemcacheServer;
   readonly socket: net.Socket;
   /** The socket the listener accepted; its handle now belongs to `socket`. Destroyed with it so the listener's count drops. */
   readonly accepted: net.Socket;
   readonly session: ProtocolSession;
   readonly addr: string;
-  /** Queued replies passed the socket's high-water mark: reading is paused until 'drain'. */
+  /** A reply write is waiting for the kernel: reading is paused until it completes. */
   waitingDrain = false;
   /** Requests are waiting for their turn (reqs_per_event) or for the client to read. */
   yielded = false;
   closed = false;
+  /** Bytes of direct writes the kernel has not taken yet. */
+  pendingBytes = 0;
+  /** Set by writeChunk when part of the current flush still references the reply buffer. */
+  writeWaited = false;
   readonly afterWrite: () => void;
   readonly continueLater: () => void;
+  /** Bound once: ReplyBuffer.flush's sink (no closure per write). */
+  readonly writeChunk: (chunk: Buffer) => void;
+  readonly fallbackWritten: () => void;
 
   constructor(
     server: MemcacheServer,
@@ -52,7 +69,7 @@ class Connection {
     this.session = session;
     this.addr = addr;
     this.afterWrite = () => {
-      if (!this.waitingDrain) return;
+      if (!this.waitingDrain || this.queued() > 0) return;
       this.waitingDrain = false;
       this.server.proceed(this);
     };
@@ -60,6 +77,35 @@ class Connection {
       this.yielded = false;
       if (!this.closed) this.server.proceed(this);
     };
+    this.writeChunk = (chunk) => {
+      const r = writeToHandle(this.socket, chunk, this);
+      if (r === WRITE_DONE) return;
+      if (r === WRITE_PENDING) {
+        this.pendingBytes += chunk.length;
+        this.writeWaited = true;
+      } else if (r === WRITE_FAILED) {
+        this.socket.destroy();
+      } else if (!this.socket.destroyed) {
+        // Writable data queued (or no handle): keep the order through socket.write.
+        this.socket.write(chunk, this.fallbackWritten);
+        if (this.socket.writableLength > 0) this.writeWaited = true;
+      }
+    };
+    this.fallbackWritten = () => this.afterWrite();
+  }
+
+  /** Reply bytes not yet taken by the kernel. */
+  queued(): number {
+    return this.socket.writableLength + this.pendingBytes;
+  }
+
+  writeDone(status: number, bytes: number): void {
+    this.pendingBytes -= bytes;
+    if (status < 0) {
+      if (!this.socket.destroyed) this.socket.destroy();
+      return;
+    }
+    if (!this.closed) this.afterWrite();
   }
 }
 
@@ -67,13 +113,18 @@ function connOf(socket: net.Socket): Connection {
   return (socket as TaggedSocket)[kConn];
 }
 
-function onRead(this: net.Socket, nread: number, buf: Buffer): boolean {
-  const c = connOf(this);
+function onRead(this: net.Socket, nread: number): boolean {
+  return onData(this, nread);
+}
+
+/** A read landed at the start of the server's read buffer. */
+function onData(socket: net.Socket, nread: number): boolean {
+  const c = connOf(socket);
   if (c === undefined || c.closed) return false;
-  const state = c.server.state;
-  state.bytesRead += nread;
-  c.session.feed(buf, 0, nread);
-  return c.server.afterProcessing(c);
+  const server = c.server;
+  server.state.bytesRead += nread;
+  c.session.feed(server.readBuffer, 0, nread);
+  return server.afterProcessing(c);
 }
 
 function onClose(this: net.Socket): void {
@@ -85,11 +136,6 @@ function onError(this: net.Socket): void {
   // Resets and the like: 'close' follows and cleans up.
 }
 
-function onDrain(this: net.Socket): void {
-  const c = connOf(this);
-  if (c !== undefined) c.afterWrite();
-}
-
 function onTimeout(this: net.Socket): void {
   this.destroy();
 }
@@ -98,7 +144,7 @@ function onEnd(this: net.Socket): void {
   // The client half-closed: answer what it sent, then close (memcached closes on EOF).
   const c = connOf(this);
   if (c === undefined) return;
-  if (c.socket.writableLength === 0 && !c.yielded) c.socket.end();
+  if (c.queued() === 0 && !c.yielded) c.socket.end();
   else c.session.closeAfterWrite();
 }
 
@@ -119,7 +165,13 @@ export class MemcacheServer {
   #config: MemcachedConfig;
   #server: net.Server | undefined;
   readonly #connections = new Set<Connection>();
-  readonly #readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+  readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+  /**
+   * Replies are assembled here for every connection: each batch is written (or,
+   * when the kernel does not take it at once, the buffer is handed over and
+   * replaced) before the next connection runs, so one hot buffer serves all.
+   */
+  readonly #replies = new ReplyBuffer();
   #nextId = 1;
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
@@ -232,8 +284,7 @@ export class MemcacheServer {
     const closed =
       server === undefined ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
     // Idle connections close now; busy ones (a value still arriving) get the grace period.
-    for (const c of this.#connections)
-      if (c.session.carried === 0 && c.socket.writableLength === 0) c.socket.end();
+    for (const c of this.#connections) if (c.session.carried === 0 && c.queued() === 0) c.socket.end();
     const deadline = Date.now() + graceMs;
     while (this.#connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of this.#connections) c.socket.destroy();
@@ -259,10 +310,10 @@ export class MemcacheServer {
     const socket = new net.Socket({
       handle,
       allowHalfOpen: true,
-      onread: { buffer: this.#readBuffer, callback: onRead },
+      onread: { buffer: this.readBuffer, callback: onRead },
     } as net.SocketConstructorOpts);
     const id = this.#nextId++;
-    const session = new ProtocolSession(this.store, state, id);
+    const session = new ProtocolSession(this.store, state, id, this.#replies);
     const addr = `tcp:${accepted.remoteAddress ?? '?'}:${accepted.remotePort ?? 0}`;
     const conn = new Connection(this, accepted, socket, session, addr);
     (socket as TaggedSocket)[kConn] = conn;
@@ -271,10 +322,10 @@ export class MemcacheServer {
     state.totalConnections++;
     state.connectionStructures = Math.max(state.connectionStructures, state.currConnections);
     socket.setNoDelay(true);
+    hookReads(socket, onData);
     socket.on('close', onClose);
     socket.on('error', onError);
     socket.on('end', onEnd);
-    socket.on('drain', onDrain);
     if (this.#config.idleTimeoutMs > 0) {
       socket.setTimeout(this.#config.idleTimeoutMs);
       socket.on('timeout', onTimeout);
@@ -290,21 +341,18 @@ export class MemcacheServer {
     const session = c.session;
     const socket = c.socket;
     if (session.closing === CLOSE_NOW) {
-      session.out.flush(() => {});
+      session.out.discard();
       socket.destroy();
       return false;
     }
     const out = session.out;
     if (out.length > 0) {
       this.state.bytesWritten += out.length;
-      // No write callback: Node then completes a write the kernel took at once without a tick.
-      let full = false;
-      out.flush((chunk) => {
-        if (!socket.write(chunk)) full = true;
-      });
-      // A write the kernel did not take at once still points into the reply buffer.
-      if (socket.writableLength > 0) out.detach();
-      if (full) {
+      c.writeWaited = false;
+      out.flush(c.writeChunk);
+      if (c.writeWaited) {
+        // A write the kernel did not take at once still points into the reply buffer.
+        out.detach();
         if (!c.waitingDrain) this.state.backpressurePauses++;
         c.waitingDrain = true;
       }
@@ -333,7 +381,7 @@ export class MemcacheServer {
       if (!this.afterProcessing(c)) return;
     }
     if (c.socket.readableEnded) {
-      if (c.socket.writableLength === 0) c.socket.end();
+      if (c.queued() === 0) c.socket.end();
       return;
     }
     c.socket.resume();
@@ -352,7 +400,8 @@ export class MemcacheServer {
     const store = this.store;
     store.refreshTime();
     store.maintain();
-    store.crawl(10_000);
+    // Sweeping item memory costs a cache miss per chunk: only while something can expire.
+    if (store.crawlWanted) store.crawl(10_000);
   }
 
   #report(): ConnectionReport[] {

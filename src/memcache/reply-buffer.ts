@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * Replies of one connection, assembled while a batch of requests is processed
  * and written with one socket write per batch. Writing numbers and constant
@@ -6,6 +8,10 @@
  */
 export const REPLY_BUFFER_SIZE = 16 * 1024;
 
+/** Views of `buf` kept for reuse, by length (direct-mapped): most replies repeat a few lengths. */
+const VIEW_SLOTS = 64;
+const VIEW_MAX = 4096;
+
 export class ReplyBuffer {
   buf: Buffer;
   pos = 0;
@@ -13,10 +19,30 @@ export class ReplyBuffer {
   readonly full: Buffer[] = [];
   fullBytes = 0;
   readonly #size: number;
+  /** buf.subarray(0, n) views handed to writes, reused while `buf` stays the same. */
+  readonly #views: (Buffer | undefined)[] = new Array<Buffer | undefined>(VIEW_SLOTS).fill(undefined);
 
   constructor(size = REPLY_BUFFER_SIZE) {
     this.#size = size;
     this.buf = Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Sets a new current buffer (views of the old one stay valid for whoever holds them). */
+  #replace(size: number): void {
+    this.buf = Buffer.allocUnsafeSlow(size);
+    this.pos = 0;
+    this.#views.fill(undefined);
+  }
+
+  /** buf[0, n) as a Buffer, reusing an earlier view of the same length. */
+  #view(n: number): Buffer {
+    if (n > VIEW_MAX) return this.buf.subarray(0, n);
+    const slot = n & (VIEW_SLOTS - 1);
+    const v = this.#views[slot];
+    if (v !== undefined && v.length === n) return v;
+    const view = this.buf.subarray(0, n);
+    this.#views[slot] = view;
+    return view;
   }
 
   /** Bytes waiting to be written. */
@@ -31,8 +57,7 @@ export class ReplyBuffer {
       this.full.push(this.buf.subarray(0, this.pos));
       this.fullBytes += this.pos;
     }
-    this.buf = Buffer.allocUnsafeSlow(Math.max(this.#size, n));
-    this.pos = 0;
+    this.#replace(Math.max(this.#size, n));
   }
 
   byte(c: number): void {
@@ -46,16 +71,19 @@ export class ReplyBuffer {
     this.buf[this.pos++] = 10;
   }
 
-  /** Copies bytes (a pre-encoded constant or part of a page). */
+  /** Copies bytes (a pre-encoded constant, a key or a value from a page). */
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     this.ensure(n);
     const buf = this.buf;
     let p = this.pos;
-    if (n <= 32) {
+    if (n <= 24) {
+      // Short constants: a loop beats a native call.
       for (let i = start; i < end; i++) buf[p++] = src[i]!;
     } else {
-      buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), p);
+      // Buffer#copy is a native fast call that allocates no view (subarray + set would).
+      if (src instanceof Buffer) src.copy(buf, p, start, end);
+      else buf.set(src.subarray(start, end), p);
       p += n;
     }
     this.pos = p;
@@ -116,19 +144,28 @@ export class ReplyBuffer {
 
   /** Hands the pending bytes to `write` in order and empties the buffer (reusing it). */
   flush(write: (chunk: Buffer) => void): void {
-    for (const chunk of this.full) write(chunk);
-    this.full.length = 0;
-    this.fullBytes = 0;
-    if (this.pos > 0) {
-      write(this.buf.subarray(0, this.pos));
-      this.pos = 0;
+    if (this.full.length !== 0) {
+      for (const chunk of this.full) write(chunk);
+      this.full.length = 0;
+      this.fullBytes = 0;
     }
+    if (this.pos > 0) {
+      const n = this.pos;
+      this.pos = 0;
+      write(this.#view(n));
+    }
+  }
+
+  /** Drops everything pending (the connection is closing without a reply). */
+  discard(): void {
+    if (this.full.length !== 0) this.full.length = 0;
+    this.fullBytes = 0;
+    this.pos = 0;
   }
 
   /** After a write the kernel did not take at once: the current buffer is still referenced. */
   detach(): void {
-    this.buf = Buffer.allocUnsafeSlow(this.#size);
-    this.pos = 0;
+    this.#replace(this.#size);
   }
 
   /** Everything pending as one buffer (tests). */

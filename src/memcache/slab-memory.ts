@@ -19,6 +19,8 @@ export class SlabMemory {
   /** Page bytes and the same memory as int32 words. */
   readonly bytes: Buffer[] = [];
   readonly words: Int32Array[] = [];
+  /** The same memory as DataViews (keys are hashed and compared a word at a time). */
+  readonly views: DataView[] = [];
   /** Slab class of each page. */
   readonly pageClass: number[] = [];
   /** Pages the memory limit allows. */
@@ -111,6 +113,7 @@ export class SlabMemory {
     const index = this.bytes.length;
     this.bytes.push(page);
     this.words.push(new Int32Array(page.buffer, page.byteOffset, this.pageSize >>> 2));
+    this.views.push(new DataView(page.buffer, page.byteOffset, this.pageSize));
     this.pageClass.push(cls);
     this.pagesOf[cls]!++;
     this.endRef[cls] = index << this.unitShift;

@@ -212,8 +212,6 @@ function getCommand(
 ): number {
   const t = ctx.tokens;
   const store = ctx.store;
-  const stats = store.stats;
-  const cs = store.classStats;
   let p = t.ends[0]!;
   let exptime = 0;
   if (touch) {
@@ -223,6 +221,25 @@ function getCommand(
     }
     exptime = store.realtime(parsedNumber);
     p = t.ends[1]!;
+  }
+  const limit = ctx.server.settings.outputLimit;
+  if (resume < 0 && t.rest < 0) {
+    // Every key is a token already: no second scan of the line.
+    const first = touch ? 2 : 1;
+    const last = t.count - 1;
+    for (let i = first; i < last; i++) {
+      if (t.ends[i]! - t.starts[i]! > KEY_MAX_LENGTH) {
+        ctx.out.bytes(R_BAD_FORMAT);
+        return DONE;
+      }
+    }
+    for (let i = first; i < last; i++) {
+      const ks = t.starts[i]!;
+      getOne(ctx, buf, ks, t.ends[i]! - ks, withCas, touch, exptime);
+      if (ctx.out.length >= limit && i + 1 < last) return t.ends[i]!;
+    }
+    ctx.out.bytes(R_END);
+    return DONE;
   }
   if (resume < 0) {
     // A key over 250 bytes fails the whole command before any hit is sent (memcached drops them).
@@ -238,34 +255,47 @@ function getCommand(
   } else {
     p = resume;
   }
-  const limit = ctx.server.settings.outputLimit;
   while (p < end) {
     while (p < end && buf[p] === 32) p++;
     if (p >= end) break;
     const ks = p;
     while (p < end && buf[p] !== 32) p++;
-    const klen = p - ks;
-    const ref = touch ? store.touch(buf, ks, klen, exptime) : store.get(buf, ks, klen, true);
-    if (ref !== NIL) {
-      if (touch) {
-        stats.touchCmds++;
-        cs.touchHits[store.slabClass(ref)]!++;
-      } else {
-        stats.getCmds++;
-        cs.getHits[store.slabClass(ref)]!++;
-      }
-      writeValue(ctx, ref, withCas);
-    } else if (touch) {
-      stats.touchCmds++;
-      stats.touchMisses++;
-    } else {
-      stats.getCmds++;
-      stats.getMisses++;
-    }
+    getOne(ctx, buf, ks, p - ks, withCas, touch, exptime);
     if (ctx.out.length >= limit && p < end) return p;
   }
   ctx.out.bytes(R_END);
   return DONE;
+}
+
+/** One key of get/gets/gat/gats: the hit's VALUE block (if any) and the counters. */
+function getOne(
+  ctx: CommandContext,
+  buf: Uint8Array,
+  ks: number,
+  klen: number,
+  withCas: boolean,
+  touch: boolean,
+  exptime: number,
+): void {
+  const store = ctx.store;
+  const stats = store.stats;
+  const ref = touch ? store.touch(buf, ks, klen, exptime) : store.get(buf, ks, klen, true);
+  if (ref !== NIL) {
+    if (touch) {
+      stats.touchCmds++;
+      store.classStats.touchHits[store.slabClass(ref)]!++;
+    } else {
+      stats.getCmds++;
+      store.classStats.getHits[store.slabClass(ref)]!++;
+    }
+    writeValue(ctx, ref, withCas);
+  } else if (touch) {
+    stats.touchCmds++;
+    stats.touchMisses++;
+  } else {
+    stats.getCmds++;
+    stats.getMisses++;
+  }
 }
 
 // --- storage -------------------------------------------------------------------

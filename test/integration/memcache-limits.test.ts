@@ -165,3 +165,35 @@ describe('bad input (the server keeps serving, memory stays bounded)', () => {
     assert.ok(received >= requests * 500_000);
   });
 });
+
+describe('idle timeout', () => {
+  it('closes a connection that sends nothing and keeps one that keeps sending', async (t) => {
+    const { port } = await startMemcache(t, { idle_timeout: '400ms' });
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1');
+        t.after(() => s.destroy());
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    const idle = await open();
+    const idleClosed = new Promise<void>((resolve) => idle.once('close', () => resolve()));
+    const busy = await open();
+    let busyClosed = false;
+    busy.once('close', () => {
+      busyClosed = true;
+    });
+    let replies = '';
+    busy.on('data', (d: Buffer) => {
+      replies += d.toString('latin1');
+    });
+    // A request every 100 ms for three timeouts: every read restarts the idle timer.
+    for (let i = 0; i < 12; i++) {
+      busy.write('version\r\n');
+      await sleep(100);
+    }
+    assert.equal(busyClosed, false, 'an active connection must not time out');
+    assert.equal(replies.split('VERSION ').length - 1, 12);
+    await idleClosed;
+  });
+});

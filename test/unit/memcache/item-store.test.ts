@@ -20,6 +20,7 @@ import {
   REALTIME_MAXDELTA,
   STORED,
 } from '../../../src/memcache/item-store.ts';
+import { murmur3, murmur3View } from '../../../src/memcache/key-hash.ts';
 import { computeSlabClasses } from '../../../src/memcache/slab-classes.ts';
 import { MIB, makeStore } from './helpers.ts';
 
@@ -145,6 +146,35 @@ describe('expiry', () => {
     );
   });
 
+  it('the crawler is wanted only while an item can expire or a flush is pending', () => {
+    const { store, clock } = makeStore();
+    const sweep = () => store.crawl(1_000_000);
+    put(store, 'forever', 'x');
+    assert.equal(store.crawlWanted, false, 'no expiry anywhere');
+    put(store, 'soon', 'x', MODE_SET, store.realtime(2));
+    assert.equal(store.crawlWanted, true);
+    sweep();
+    assert.equal(store.crawlWanted, true, 'a sweep saw an item that will expire');
+    clock.advance(3_000);
+    store.refreshTime();
+    assert.equal(sweep(), 1);
+    assert.equal(store.crawlWanted, false, 'a whole sweep found nothing left to expire');
+    store.flushAll(10);
+    assert.equal(store.crawlWanted, true);
+    sweep();
+    assert.equal(store.crawlWanted, true, 'the delayed flush is still pending');
+    clock.advance(11_000);
+    store.refreshTime();
+    assert.equal(sweep(), 1, 'the flushed item is reclaimed');
+    sweep();
+    assert.equal(store.crawlWanted, false);
+    put(store, 'touched', 'x');
+    assert.equal(store.crawlWanted, false);
+    const kb = k('touched');
+    assert.notEqual(store.touch(kb, 0, kb.length, store.realtime(5)), NIL);
+    assert.equal(store.crawlWanted, true, 'touch gave it an expiry');
+  });
+
   it('flush_all hides older items at once, or at the delay', () => {
     const { store, clock } = makeStore();
     put(store, 'a', '1');
@@ -243,5 +273,37 @@ describe('segmented LRU and eviction', () => {
     fill(store, 'h', 5000, 10);
     assert.ok(store.hashPower > 4);
     for (let i = 0; i < 5000; i += 97) assert.equal(read(store, `h${i}`), 'v'.repeat(10));
+  });
+});
+
+describe('key hash', () => {
+  it('murmur3View (word loads) equals murmur3 (byte loads) at every offset and tail length', () => {
+    const buf = Buffer.alloc(300);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + 7) & 0xff;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let start = 0; start < 8; start++)
+      for (let length = 0; length <= 250; length += length < 12 ? 1 : 37)
+        assert.equal(
+          murmur3View(view, start, length, 42),
+          murmur3(buf, start, length, 42),
+          `${start}+${length}`,
+        );
+    // A known value, so the hash (and bucket layout) does not change by accident.
+    assert.equal(murmur3(Buffer.from('hello'), 0, 5, 0), 0x248bfa47);
+  });
+
+  it('finds keys that differ only in their last bytes, whatever their length', () => {
+    // Two buckets: every lookup walks a chain of same-length keys.
+    const { store } = makeStore({ hashPowerInit: 1 });
+    for (let n = 1; n <= 11; n++) {
+      const base = 'k'.repeat(n - 1);
+      for (const last of ['a', 'b', '\u0010'])
+        assert.equal(put(store, base + last, `v-${base}${last}`), STORED);
+    }
+    for (let n = 1; n <= 11; n++) {
+      const base = 'k'.repeat(n - 1);
+      for (const last of ['a', 'b', '\u0010']) assert.equal(read(store, base + last), `v-${base}${last}`);
+      assert.equal(read(store, `${base}c`), undefined);
+    }
   });
 });
