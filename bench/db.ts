@@ -3,15 +3,23 @@
  *
  *  1. Binlog overhead: single-writer transactions (an INSERT and a counter UPDATE)
  *     through hastack's write engine with the binary log in each format, against
- *     plain node:sqlite on the same workload, each in its own process pinned to the
- *     server CPU. "durable" compares fsync per commit on both sides (plain
- *     synchronous=FULL vs binlog fsync, sync_binlog=1); "no fsync" compares
- *     synchronous=NORMAL vs binlog without fsync.
+ *     plain node:sqlite on the same workload, pinned to the server CPU: by default all
+ *     targets in one process in alternating 100 ms blocks (fsync latency on a shared
+ *     disk swings 10x within minutes: only fine interleaving gives every target the
+ *     same conditions), or --throughput-mode separate, one process each. Both sides run WAL mode with checkpoints in a background thread
+ *     (as a hastack server does). "durable" compares one fsync per commit on both
+ *     sides (plain synchronous=FULL: the WAL is fsynced in COMMIT, vs hastack
+ *     synchronous=NORMAL + binary log fdatasync, sync_binlog=1); "no fsync" compares
+ *     synchronous=NORMAL on both, binary log not synced. Also reports the process
+ *     CPU time per transaction (steadier than tx/s on a shared machine).
  *  2. Replica lag at a fixed write rate (default 1,000 writes/s): a source and one
  *     replica in their own processes on the server CPU; the load generator (this
  *     process, on the load CPU) writes rows at the rate and polls the replica for
- *     the highest id as fast as it answers. Lag of a row = first seen on the
- *     replica − sent to the source. The same workload runs on MariaDB (Debian
+ *     the highest id (at most one poll per ms). Lag of a row = first seen on the
+ *     replica − sent to the source, both on this process's monotonic clock
+ *     (performance.now()), so it includes the source's commit and fsync. The load
+ *     generator's own event-loop delay is reported too: its stalls inflate every
+ *     target's lag alike (a shared machine). The same workload runs on MariaDB (Debian
  *     mariadb-server: source + one replica, ROW, GTID, sync_binlog=1,
  *     innodb_flush_log_at_trx_commit=1) in a temp datadir, as the anchor.
  *
@@ -21,13 +29,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg, release } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode, errorMessage } from '../src/core/errors.ts';
 import { dbRequest, type ServerTarget } from '../src/db/http-client.ts';
 import type { DbServerSnapshot } from '../src/db/status-types.ts';
-import { installCleanupHandlers, isStopping, runCleanup } from './lib/cleanup.ts';
+import { installCleanupHandlers, isStopping, registerCleanup, runCleanup } from './lib/cleanup.ts';
 import { formatRate, formatRatio } from './lib/format.ts';
 import { HASTACK_NODE, REPO_ROOT, startHastack } from './lib/hastack.ts';
 import { interleavedRuns, rotate } from './lib/interleave.ts';
@@ -64,6 +74,9 @@ const HELP = `Usage: npm run bench:db -- [options]     (or: node bench/db.ts [op
   --runs N            runs per target, interleaved; medians are reported (default 3; env BENCH_RUNS)
   --parts LIST        throughput,lag (default both; env BENCH_PARTS)
   --lag-targets LIST  hastack,mariadb (default both; env BENCH_LAG_TARGETS)
+  --throughput-mode M interleaved (default: all targets in one process, alternating 100 ms
+                      blocks, so they see the same disk/CPU noise) or separate (one process
+                      per target); env BENCH_THROUGHPUT_MODE
   --load-cpu N        CPU of this process (writer and poller; default 0)
   --server-cpu N      CPU of every server process (default 1)
   --out FILE          raw results (default bench/results/db-<UTC time>.json)
@@ -79,13 +92,14 @@ interface Options {
   runs: number;
   parts: (typeof PARTS)[number][];
   lagTargets: LagTarget[];
+  throughputMode: 'interleaved' | 'separate';
   loadCpu: number;
   serverCpu: number;
   out: string;
 }
 
 function readOptions(argv: string[]): Options | undefined {
-  const values = parseBenchArgs(argv, ['lag-duration', 'rate', 'parts', 'lag-targets']);
+  const values = parseBenchArgs(argv, ['lag-duration', 'rate', 'parts', 'lag-targets', 'throughput-mode']);
   if (values === undefined) return undefined;
   const method = methodOptions(values, 'db', 5);
   // Spelled out: the JSON records the options object as it is, in this order.
@@ -97,6 +111,7 @@ function readOptions(argv: string[]): Options | undefined {
     runs: method.runs,
     parts: listOption('parts', values.parts, 'BENCH_PARTS', PARTS),
     lagTargets: listOption('lag-targets', values['lag-targets'], 'BENCH_LAG_TARGETS', LAG_TARGETS),
+    throughputMode: throughputModeOption(values['throughput-mode']),
     loadCpu: method.loadCpu,
     serverCpu: method.serverCpu,
     out: method.out,
@@ -105,6 +120,13 @@ function readOptions(argv: string[]): Options | undefined {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+function throughputModeOption(value: string | undefined): 'interleaved' | 'separate' {
+  const v = value ?? process.env.BENCH_THROUGHPUT_MODE ?? 'interleaved';
+  if (v !== 'interleaved' && v !== 'separate')
+    throw new Error(`--throughput-mode must be interleaved or separate, not "${v}"`);
+  return v;
+}
+
 // --- 1. binlog overhead ------------------------------------------------------------------
 
 interface ThroughputRecord {
@@ -112,23 +134,31 @@ interface ThroughputRecord {
   durable: boolean;
   run: number;
   txPerSec: number;
+  /** Process CPU time (all threads) per transaction, µs. */
+  cpuUsPerTx: number;
 }
 
 async function throughput(o: Options, dir: string): Promise<ThroughputRecord[]> {
   const records: ThroughputRecord[] = [];
   for (let run = 0; run < o.runs; run++) {
     for (const durable of [true, false]) {
-      for (const target of rotate(ENGINE_TARGETS, run)) {
+      // interleaved: every target in one process, alternating 100 ms blocks (the same noise for all);
+      // separate: one process per target, one after the other.
+      const groups: EngineTarget[][] =
+        o.throughputMode === 'interleaved'
+          ? [rotate(ENGINE_TARGETS, run)]
+          : rotate(ENGINE_TARGETS, run).map((t) => [t]);
+      for (const group of groups) {
         if (isStopping()) return records;
-        const runDir = join(dir, `tp-${run}-${durable ? 'd' : 'f'}-${target}`);
+        const runDir = join(dir, `tp-${run}-${durable ? 'd' : 'f'}-${group.join('-')}`);
         await mkdir(runDir, { recursive: true });
         const r = await runPinned({
-          name: `engine ${target}`,
+          name: `engine ${group.join(',')}`,
           command: HASTACK_NODE,
           args: [
             'bench/db-engine-run.ts',
             '--target',
-            target,
+            group.join(','),
             '--durable',
             durable ? 'yes' : 'no',
             '--seconds',
@@ -140,20 +170,25 @@ async function throughput(o: Options, dir: string): Promise<ThroughputRecord[]> 
           ],
           cpu: o.serverCpu,
           cwd: REPO_ROOT,
-          timeoutMs: (o.durationSec + o.warmupSec + 60) * 1000,
+          timeoutMs: ((o.durationSec + o.warmupSec) * group.length + 60) * 1000,
         });
-        const line = r.output
+        const lines = r.output
           .trim()
           .split('\n')
-          .reverse()
-          .find((l) => l.startsWith('{'));
-        if (r.code !== 0 || line === undefined)
-          throw new Error(`engine run ${target} failed:\n${r.output.slice(-2000)}`);
-        const { txPerSec } = JSON.parse(line) as { txPerSec: number };
-        records.push({ target, durable, run, txPerSec });
-        log(
-          `  throughput run ${run + 1}/${o.runs} ${durable ? 'durable ' : 'no fsync'} ${target.padEnd(9)} ${formatRate(txPerSec)} tx/s`,
-        );
+          .filter((l) => l.startsWith('{'));
+        if (r.code !== 0 || lines.length !== group.length)
+          throw new Error(`engine run ${group.join(',')} failed:\n${r.output.slice(-2000)}`);
+        for (const line of lines) {
+          const { target, txPerSec, cpuUsPerTx } = JSON.parse(line) as {
+            target: EngineTarget;
+            txPerSec: number;
+            cpuUsPerTx: number;
+          };
+          records.push({ target, durable, run, txPerSec, cpuUsPerTx });
+          log(
+            `  throughput run ${run + 1}/${o.runs} ${durable ? 'durable ' : 'no fsync'} ${target.padEnd(9)} ${formatRate(txPerSec)} tx/s, ${cpuUsPerTx.toFixed(1)} µs CPU/tx`,
+          );
+        }
       }
     }
   }
@@ -173,11 +208,15 @@ interface LagRecord {
   sent: number;
   achievedRate: number;
   writeP50Ms: number;
+  writeP99Ms: number;
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
   unseen: number;
   errors: number;
+  /** Event-loop delay of the load generator itself during the run (p99, max). */
+  loadStallP99Ms: number;
+  loadStallMaxMs: number;
   /** hastack only: the replica's own commit-to-apply measure. */
   internal?: { p50Ms: number; p99Ms: number };
 }
@@ -199,6 +238,8 @@ async function measureLag(driver: LagDriver, rate: number, seconds: number, firs
   let inflight = 0;
   let errors = 0;
   let writing = true;
+  const stalls = monitorEventLoopDelay({ resolution: 1 });
+  stalls.enable();
   const start = performance.now();
   const writer = (async () => {
     while (issued < total && !isStopping()) {
@@ -240,6 +281,7 @@ async function measureLag(driver: LagDriver, rate: number, seconds: number, firs
     if (wait > 0) await sleep(wait);
   }
   await writer;
+  stalls.disable();
   const elapsed = (performance.now() - start) / 1000;
   const lags: number[] = [];
   const writes: number[] = [];
@@ -255,12 +297,62 @@ async function measureLag(driver: LagDriver, rate: number, seconds: number, firs
     sent: issued,
     achievedRate: issued / elapsed,
     writeP50Ms: percentile(writes, 0.5),
+    writeP99Ms: percentile(writes, 0.99),
     lagP50Ms: percentile(lags, 0.5),
     lagP99Ms: percentile(lags, 0.99),
     lagMaxMs: lags.length === 0 ? Number.NaN : lags[lags.length - 1]!,
     unseen,
     errors,
+    loadStallP99Ms: stalls.percentile(99) / 1e6,
+    loadStallMaxMs: stalls.max / 1e6,
   };
+}
+
+/** POSTs JSON to one loopback HTTP server over keep-alive connections. */
+class JsonPoster {
+  readonly #port: number;
+  readonly #agent: Agent;
+
+  constructor(port: number, maxSockets: number) {
+    this.#port = port;
+    this.#agent = new Agent({ keepAlive: true, maxSockets });
+    const destroy = () => this.#agent.destroy();
+    registerCleanup({ label: `http agent :${port}`, run: async () => destroy(), runSync: destroy });
+  }
+
+  post(path: string, body: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: this.#port,
+          path,
+          method: 'POST',
+          agent: this.#agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200)
+              reject(new Error(`HTTP ${res.statusCode} on ${path}: ${text.slice(0, 300)}`));
+            else {
+              try {
+                resolve(JSON.parse(text));
+              } catch (err) {
+                reject(err);
+              }
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
 }
 
 interface LagSetup {
@@ -304,6 +396,10 @@ ${extra}`;
     }),
   );
   const source: ServerTarget = { name: 'source', url: `http://127.0.0.1:${sh}` };
+  // The measured requests go through a lean keep-alive node:http client (fetch costs the load
+  // generator several times more CPU, and its stalls would count as lag); MariaDB has its lean client too.
+  const writes = new JsonPoster(sh, 256);
+  const polls = new JsonPoster(rh, 1);
   const replica: ServerTarget = { name: 'replica', url: `http://127.0.0.1:${rh}` };
   for (const [t, p] of [
     [source, procs[0]!],
@@ -320,8 +416,14 @@ ${extra}`;
       },
       { timeoutMs: 20_000, process: p, label: `${t.name} API` },
     );
-  await dbRequest(source, 'POST', '/db/execute', {
+  const created = await dbRequest<{ gtid: string }>(source, 'POST', '/db/execute', {
     sql: 'CREATE TABLE lag (id INTEGER PRIMARY KEY, sent INTEGER)',
+  });
+  // The replica polls must not race the table's creation.
+  await dbRequest(replica, 'POST', '/db/query', {
+    sql: 'SELECT 1',
+    wait_for_gtids: created.gtid,
+    timeout_ms: 20_000,
   });
   return {
     version: 'hastack (this checkout)',
@@ -329,14 +431,15 @@ ${extra}`;
       'source + replica processes, binlog ROW, sync_binlog on (fdatasync per commit group), async replication, HTTP JSON API',
     driver: {
       write: async (id) => {
-        await dbRequest(source, 'POST', '/db/execute', {
-          statements: [['INSERT INTO lag VALUES (?, ?)', id, Date.now()]],
-        });
+        await writes.post(
+          '/db/execute',
+          `{"statements":[["INSERT INTO lag VALUES (?, ?)",${id},${Date.now()}]]}`,
+        );
       },
       maxId: async () => {
-        const r = await dbRequest<{ results: { rows: [number | null][] }[] }>(replica, 'POST', '/db/query', {
-          sql: 'SELECT max(id) FROM lag',
-        });
+        const r = (await polls.post('/db/query', '{"sql":"SELECT max(id) FROM lag"}')) as {
+          results: { rows: [number | null][] }[];
+        };
         return r.results[0]!.rows[0]![0] ?? 0;
       },
     },
@@ -431,16 +534,20 @@ function report(
       const rows = ENGINE_TARGETS.map((t) => {
         const runs = tp.filter((r) => r.target === t && r.durable === durable).map((r) => r.txPerSec);
         const m = median(runs);
+        const cpu = median(
+          tp.filter((r) => r.target === t && r.durable === durable).map((r) => r.cpuUsPerTx),
+        );
         return [
           t === 'plain' ? 'plain node:sqlite' : `hastack binlog ${t.toUpperCase()}`,
           formatRate(m),
           t === 'plain' ? '-' : `${((1 - ratio(m, plain)) * 100).toFixed(1)} %`,
           formatRatio(ratio(m, plain)),
+          cpu.toFixed(1),
           runs.map((v) => formatRate(v)).join(' / '),
         ];
       });
-      out += `\n  ${durable ? 'durable: fsync per commit (plain synchronous=FULL; hastack sync_binlog, synchronous=NORMAL)' : 'no fsync (plain synchronous=NORMAL; hastack binlog sync off)'}\n`;
-      out += `${formatTable(['target', 'tx/s', 'cost', 'vs plain', 'runs'], rows).replace(/^/gm, '  ').trimEnd()}\n`;
+      out += `\n  ${durable ? 'durable: one fsync per commit (plain synchronous=FULL; hastack synchronous=NORMAL + binlog fdatasync); WAL, background checkpoints' : 'no fsync (synchronous=NORMAL on both; hastack binlog not synced); WAL, background checkpoints'}\n`;
+      out += `${formatTable(['target', 'tx/s', 'cost', 'vs plain', 'CPU µs/tx', 'runs'], rows).replace(/^/gm, '  ').trimEnd()}\n`;
     }
   }
   if (lag.length > 0) {
@@ -454,7 +561,7 @@ function report(
         return [
           versions[t] ?? t,
           formatRate(m((r) => r.achievedRate)),
-          m((r) => r.writeP50Ms).toFixed(2),
+          `${m((r) => r.writeP50Ms).toFixed(2)} / ${m((r) => r.writeP99Ms).toFixed(1)}`,
           m((r) => r.lagP50Ms).toFixed(2),
           m((r) => r.lagP99Ms).toFixed(2),
           m((r) => r.lagMaxMs).toFixed(1),
@@ -462,6 +569,7 @@ function report(
             ? '-'
             : `${median(internal.map((r) => r.internal!.p50Ms)).toFixed(2)} / ${median(internal.map((r) => r.internal!.p99Ms)).toFixed(2)}`,
           String(runs.reduce((n, r) => n + r.unseen + r.errors, 0)),
+          `${m((r) => r.loadStallP99Ms).toFixed(1)} / ${m((r) => r.loadStallMaxMs).toFixed(0)}`,
           runs.map((r) => r.lagP99Ms.toFixed(1)).join(' / '),
         ];
       });
@@ -469,12 +577,13 @@ function report(
       [
         'target',
         'writes/s',
-        'write p50 ms',
+        'write p50/p99 ms',
         'lag p50 ms',
         'lag p99 ms',
         'lag max ms',
         'commit→apply p50/p99',
         'lost/errors',
+        'load-gen stall p99/max ms',
         'p99 runs',
       ],
       rows,

@@ -47,14 +47,28 @@ export function encodeEvent(o: EventWriteOptions, body: Uint8Array): Buffer {
   return out;
 }
 
-/** Writes a whole event (header, body, CRC32) into `out` at `at`; returns its length. */
-export function writeEventInto(out: Buffer, at: number, o: EventWriteOptions, body: Uint8Array): number {
-  const length = HEADER_LENGTH + body.length + CHECKSUM_LENGTH;
-  writeHeader(out, at, { ...o, length, flags: o.flags ?? 0 });
-  out.set(body, at + HEADER_LENGTH);
+/**
+ * Fills in the header and CRC32 of an event whose body is already in place at
+ * `at + HEADER_LENGTH` (the binary log encodes a transaction in one buffer).
+ */
+export function sealEventAt(
+  out: Buffer,
+  at: number,
+  length: number,
+  type: number,
+  serverId: number,
+  timestamp: number,
+  nextPos: number,
+  flags: number,
+): void {
+  out.writeUInt32LE(timestamp >>> 0, at);
+  out[at + 4] = type;
+  out.writeUInt32LE(serverId >>> 0, at + 5);
+  out.writeUInt32LE(length, at + 9);
+  out.writeUInt32LE(nextPos >>> 0, at + 13);
+  out.writeUInt16LE(flags, at + 17);
   const end = at + length - CHECKSUM_LENGTH;
   out.writeUInt32LE(crc32(out.subarray(at, end)), end);
-  return length;
 }
 
 function writeHeader(buf: Buffer, at: number, h: EventHeader): void {

@@ -1,6 +1,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   fsyncSync,
@@ -16,8 +17,9 @@ import {
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import { HastackError } from '../core/errors.ts';
-import { withNextPos, writeEventInto } from './binlog-event.ts';
-import { type BinlogEvent, buildEvent, encodeBody } from './event-bodies.ts';
+import { sealEventAt, withNextPos } from './binlog-event.ts';
+import { ByteWriter } from './byte-io.ts';
+import { type BinlogEvent, buildEvent, writeBody } from './event-bodies.ts';
 import {
   BINLOG_VERSION,
   CHECKSUM_LENGTH,
@@ -100,6 +102,10 @@ export class BinlogWriter {
   /** End of the zeros written ahead of the data (see zeroFillAhead). */
   #filledTo = 0;
   #closed = false;
+  readonly #scratch = new ByteWriter(4096);
+  /** A background fdatasync is running (syncInBackground). */
+  #bgSync: Promise<void> | undefined;
+  #bgError: Error | undefined;
 
   private constructor(o: BinlogWriterOptions) {
     this.#o = o;
@@ -222,25 +228,17 @@ export class BinlogWriter {
   appendTransaction(events: readonly BinlogEvent[], timestampSec: number): AppendResult {
     if (events[0]?.type !== EventType.GTID || events[events.length - 1]?.type !== EventType.XID)
       throw new HastackError('HASTACK_DB_INTERNAL', 'a transaction must start with Gtid and end with Xid');
-    const bodies = events.map(encodeBody);
-    let total = 0;
-    for (const b of bodies) total += HEADER_LENGTH + b.length + CHECKSUM_LENGTH;
-    const out = Buffer.allocUnsafe(total);
-    let at = 0;
+    // Every event is encoded in place in one reused buffer, then copied once.
+    const w = this.#scratch.reset();
     let pos = this.#pos;
-    for (let i = 0; i < events.length; i++) {
-      const body = bodies[i]!;
-      const length = HEADER_LENGTH + body.length + CHECKSUM_LENGTH;
+    for (const ev of events) {
+      const at = w.length;
+      writeBody(w.skip(HEADER_LENGTH), ev).skip(CHECKSUM_LENGTH);
+      const length = w.length - at;
       pos += length;
-      writeEventInto(
-        out,
-        at,
-        { type: events[i]!.type, serverId: this.#o.serverId, timestamp: timestampSec, nextPos: pos },
-        body,
-      );
-      at += length;
+      sealEventAt(w.view(), at, length, ev.type, this.#o.serverId, timestampSec, pos, 0);
     }
-    return this.#write([out]);
+    return this.#write([Buffer.from(w.view())]);
   }
 
   /** Appends events received from a source (log_replica_updates), keeping their origin headers. */
@@ -257,7 +255,7 @@ export class BinlogWriter {
   #write(parts: Buffer[]): AppendResult {
     if (this.#closed) throw new HastackError('HASTACK_DB_CLOSED', 'the binary log is closed');
     const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    const file = this.current().file;
+    const file = this.#segments[this.#segments.length - 1]?.name ?? '';
     const start = this.#pos;
     this.#filledTo = zeroFill(this.#fd, this.#filledTo, start + bytes.length);
     let written = 0;
@@ -308,6 +306,7 @@ export class BinlogWriter {
     ftruncateSync(this.#fd, this.#pos);
     fsyncSync(this.#fd);
     this.#retiredFds.push(this.#fd);
+    // A thread-pool fdatasync may still use the old descriptor: it closes it when done.
     this.#closeRetired();
     this.#openNewSegment();
     this.applyRetention();
@@ -424,8 +423,40 @@ export class BinlogWriter {
     return this.#syncing;
   }
 
+  /**
+   * Starts an fdatasync of everything appended so far on the thread pool and
+   * returns at once (the replica's SQL thread keeps applying meanwhile: its binary
+   * log, log_replica_updates, is not what it acknowledges). One at a time; what is
+   * appended meanwhile goes with the next call. A failure surfaces at the next call.
+   */
+  syncInBackground(): void {
+    if (this.#bgError !== undefined) throw this.#bgError;
+    if (this.#bgSync !== undefined || this.#unsynced.length === 0) return;
+    if (!this.#o.sync || this.#closed) {
+      this.flushSync();
+      return;
+    }
+    const chunks = this.#unsynced;
+    this.#unsynced = [];
+    this.#bgSync = new Promise<void>((resolve) => {
+      fdatasync(this.#fd, (err) => {
+        this.#bgSync = undefined;
+        if (err !== null) this.#bgError = err;
+        else this.#o.onDurable?.(chunks);
+        this.#closeRetired();
+        resolve();
+      });
+    });
+  }
+
+  /** Resolves when no background fdatasync is running (before close()). */
+  async backgroundIdle(): Promise<void> {
+    await this.#bgSync;
+  }
+
   /** Synchronous flush (worker thread, shutdown). */
   flushSync(): void {
+    if (this.#bgError !== undefined) throw this.#bgError;
     const chunks = this.#unsynced;
     if (chunks.length === 0) return;
     this.#unsynced = [];
@@ -434,6 +465,7 @@ export class BinlogWriter {
   }
 
   #closeRetired(): void {
+    if (this.#bgSync !== undefined) return;
     for (const fd of this.#retiredFds) closeSync(fd);
     this.#retiredFds = [];
   }
@@ -466,7 +498,8 @@ export class BinlogWriter {
       // Closing anyway.
     }
     this.#closed = true;
-    if (this.#fd !== -1) closeSync(this.#fd);
+    // A running thread-pool fdatasync still uses the descriptor: it closes it when done.
+    if (this.#fd !== -1) this.#retiredFds.push(this.#fd);
     this.#fd = -1;
     this.#closeRetired();
   }

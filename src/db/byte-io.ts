@@ -49,8 +49,25 @@ export class ByteWriter {
 
   u64(v: number | bigint): this {
     this.#ensure(8);
-    this.#buf.writeBigUInt64LE(BigInt(v), this.#len);
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      // Two u32 halves: no BigInt allocation for the common case (sequence numbers, times).
+      this.#buf.writeUInt32LE(v % 0x1_0000_0000, this.#len);
+      this.#buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), this.#len + 4);
+    } else this.#buf.writeBigUInt64LE(BigInt(v), this.#len);
     this.#len += 8;
+    return this;
+  }
+
+  /** Leaves `n` bytes to be filled in later (event headers and checksums). */
+  skip(n: number): this {
+    this.#ensure(n);
+    this.#len += n;
+    return this;
+  }
+
+  /** Starts over, keeping the buffer (a writer reused for every transaction). */
+  reset(): this {
+    this.#len = 0;
     return this;
   }
 

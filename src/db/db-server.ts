@@ -7,6 +7,7 @@ import { errorMessage, HastackError } from '../core/errors.ts';
 import { Applier } from './applier.ts';
 import { BinlogServer } from './binlog-server.ts';
 import { type BinlogFileOptions, BinlogWriter, type DurableChunk } from './binlog-writer.ts';
+import { Checkpointer } from './checkpointer.ts';
 import type { DbServerConfig } from './config-schema.ts';
 import { contentChecksum } from './content-checksum.ts';
 import { GtidSet } from './gtid-set.ts';
@@ -81,6 +82,8 @@ export class DbServer {
   #uuid = '';
   #settings!: ReplicationSettings;
   #reader: ReadEngine | undefined;
+  /** WAL checkpoints off the commit and apply paths. */
+  #checkpointer: Checkpointer | undefined;
   #source: SourceParts | undefined;
   #replica: ReplicaParts | undefined;
   #durable: LogPosition = { file: '', pos: 0 };
@@ -153,6 +156,7 @@ export class DbServer {
     this.#executed = GtidSet.parse(readState(db).gtidExecuted);
     db.close();
     this.#reader = new ReadEngine(this.#layout.dbFile);
+    this.#checkpointer = new Checkpointer(this.#layout.dbFile, this.#cfg.name, (m) => this.#logger.warn(m));
     try {
       if (this.#settings.role === 'source') this.#becomeSource();
       else await this.#becomeReplica();
@@ -196,7 +200,7 @@ export class DbServer {
   // --- roles -------------------------------------------------------------------------------
 
   #becomeSource(): void {
-    const db = openDatabase(this.#layout.dbFile);
+    const db = openDatabase(this.#layout.dbFile, { backgroundCheckpoints: true });
     try {
       ensureStateTable(db);
       const state = readState(db);
@@ -762,6 +766,8 @@ export class DbServer {
     await this.#closeReplica();
     this.#reader?.close();
     this.#reader = undefined;
+    await this.#checkpointer?.stop();
+    this.#checkpointer = undefined;
     for (const w of this.#gtidWaiters) w.resolve();
     this.#gtidWaiters = [];
   }

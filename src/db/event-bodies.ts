@@ -82,13 +82,29 @@ export function uuidToBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replaceAll('-', ''), 'hex');
 }
 
+// Every Gtid event of a server carries the same UUID: encode it once.
+let cachedUuid = '';
+let cachedUuidBytes: Buffer = Buffer.alloc(16);
+
+function uuidBytesCached(uuid: string): Buffer {
+  if (uuid !== cachedUuid) {
+    cachedUuidBytes = uuidToBytes(uuid);
+    cachedUuid = uuid;
+  }
+  return cachedUuidBytes;
+}
+
 export function uuidFromBytes(b: Buffer): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 export function encodeBody(ev: BinlogEvent): Buffer {
-  const w = new ByteWriter(64);
+  return writeBody(new ByteWriter(64), ev).toBuffer();
+}
+
+/** Appends the body of `ev` to `w`. */
+export function writeBody(w: ByteWriter, ev: BinlogEvent): ByteWriter {
   switch (ev.type) {
     case EventType.FORMAT_DESCRIPTION:
       w.u16(ev.binlogVersion)
@@ -102,7 +118,7 @@ export function encodeBody(ev: BinlogEvent): Buffer {
       w.str(ev.gtids);
       break;
     case EventType.GTID:
-      w.bytes(uuidToBytes(ev.uuid)).u64(ev.seq).u64(ev.originalCommitUs);
+      w.bytes(uuidBytesCached(ev.uuid)).u64(ev.seq).u64(ev.originalCommitUs);
       break;
     case EventType.QUERY:
       w.u8(ev.flags).str(ev.sql);
@@ -120,7 +136,7 @@ export function encodeBody(ev: BinlogEvent): Buffer {
     case EventType.STOP:
       break;
   }
-  return w.toBuffer();
+  return w;
 }
 
 export function decodeBody(raw: RawEvent, where: string): BinlogEvent {

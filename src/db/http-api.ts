@@ -242,18 +242,31 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HastackError('HASTACK_DB_BAD_REQUEST', 'request body too large');
-    chunks.push(chunk);
-  }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HastackError('HASTACK_DB_BAD_REQUEST', 'request body is not valid JSON');
-  }
+/** The request body as JSON ('data' events: no async iterator per request on the hot path). */
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        failed = true;
+        reject(new HastackError('HASTACK_DB_BAD_REQUEST', 'request body too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      if (failed) return;
+      if (size === 0) return resolve({});
+      try {
+        resolve(JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
+      } catch {
+        reject(new HastackError('HASTACK_DB_BAD_REQUEST', 'request body is not valid JSON'));
+      }
+    });
+  });
 }

@@ -1,6 +1,6 @@
 import {
   closeSync,
-  fdatasyncSync,
+  fdatasync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -202,23 +202,15 @@ export class RelayLog {
 
   /**
    * Queues whole events (a transaction or a Rotate) for the next write. Everything
-   * queued in one event-loop turn is written and fdatasynced together.
+   * queued in one event-loop turn is written and fdatasynced together; what arrives
+   * while that fdatasync runs forms the next batch.
    */
   append(item: RelayAppend): void {
     if (this.#error !== undefined) throw this.#error;
     this.#appends++;
     this.#queue.push(item);
     this.#flushing ??= new Promise<void>((resolve) => {
-      setImmediate(() => {
-        try {
-          this.#drain();
-        } catch (err) {
-          this.#error = err as Error;
-        } finally {
-          this.#flushing = undefined;
-          resolve();
-        }
-      });
+      setImmediate(() => this.#drain(resolve));
     });
   }
 
@@ -233,28 +225,58 @@ export class RelayLog {
     if (this.#error !== undefined) throw this.#error;
   }
 
-  #drain(): void {
+  /**
+   * Writes the queued batch and fdatasyncs it on the thread pool, so the event loop
+   * keeps receiving events and answering reads during the sync; only then are the
+   * bytes published (SQL thread, semi-sync ACK). Batches run one after another.
+   */
+  #drain(done: () => void): void {
     const batch = this.#queue;
     this.#queue = [];
-    if (batch.length === 0) return;
-    const seg = this.#segments[this.#segments.length - 1];
-    if (this.#fd === -1 || seg === undefined) throw new Error('relay log has no open segment');
-    const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((b) => b.bytes));
-    // Zeros ahead of the data, like binary log segments: a cheaper fdatasync per batch.
-    this.#filledTo = zeroFill(this.#fd, this.#filledTo, seg.size + bytes.length);
-    let written = 0;
-    while (written < bytes.length)
-      written += writeSync(this.#fd, bytes, written, bytes.length - written, seg.size + written);
-    fdatasyncSync(this.#fd);
-    seg.size += bytes.length;
-    for (const item of batch) {
-      if (item.gtid !== undefined) this.#retrieved.add(item.gtid.uuid, item.gtid.seq);
-      this.#lastSource = item.source;
+    const finish = (err?: unknown) => {
+      if (err !== undefined) this.#error = err as Error;
+      this.#flushing = undefined;
+      done();
+    };
+    if (batch.length === 0 || this.#error !== undefined) {
+      finish();
+      return;
     }
-    this.#durableAppends += batch.length;
-    this.#emit();
-    // Rotate between transactions only: every queued item is whole.
-    if (seg.size >= this.#o.maxSize) this.#openSegment(this.#lastSource);
+    const seg = this.#segments[this.#segments.length - 1];
+    const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((b) => b.bytes));
+    try {
+      if (this.#fd === -1 || seg === undefined) throw new Error('relay log has no open segment');
+      // Zeros ahead of the data, like binary log segments: a cheaper fdatasync per batch.
+      this.#filledTo = zeroFill(this.#fd, this.#filledTo, seg.size + bytes.length);
+      let written = 0;
+      while (written < bytes.length)
+        written += writeSync(this.#fd, bytes, written, bytes.length - written, seg.size + written);
+    } catch (err) {
+      finish(err);
+      return;
+    }
+    fdatasync(this.#fd, (syncErr) => {
+      if (syncErr !== null) {
+        finish(syncErr);
+        return;
+      }
+      try {
+        seg!.size += bytes.length;
+        for (const item of batch) {
+          if (item.gtid !== undefined) this.#retrieved.add(item.gtid.uuid, item.gtid.seq);
+          this.#lastSource = item.source;
+        }
+        this.#durableAppends += batch.length;
+        this.#emit();
+        // Rotate between transactions only: every queued item is whole.
+        if (seg!.size >= this.#o.maxSize) this.#openSegment(this.#lastSource);
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      if (this.#queue.length > 0) this.#drain(done);
+      else finish();
+    });
   }
 
   #emit(): void {

@@ -52,7 +52,7 @@ function relayError(code: string, message: string): HastackError {
 }
 
 async function main(): Promise<void> {
-  const db = openDatabase(init.dbFile);
+  const db = openDatabase(init.dbFile, { backgroundCheckpoints: true });
   let binlog: BinlogWriter | undefined;
   let fd = -1;
   try {
@@ -191,7 +191,8 @@ async function main(): Promise<void> {
       try {
         moved = step();
       } finally {
-        log.flushSync();
+        // The replica's own binary log syncs while the next transactions apply.
+        log.syncInBackground();
       }
       const wasCaughtUp: boolean = caughtUp;
       caughtUp = !moved;
@@ -214,6 +215,7 @@ async function main(): Promise<void> {
   } finally {
     if (fd !== -1) closeSync(fd);
     try {
+      await binlog?.backgroundIdle();
       binlog?.close();
     } catch {
       // Exiting anyway.

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ManualClock } from '../../../src/core/clock.ts';
+import { BinlogWriter, type DurableChunk } from '../../../src/db/binlog-writer.ts';
+import { Checkpointer } from '../../../src/db/checkpointer.ts';
+import { EventType } from '../../../src/db/event-types.ts';
+import { scanSegment } from '../../../src/db/log-scan.ts';
+import { BACKSTOP_CHECKPOINT_PAGES, openDatabase } from '../../../src/db/open-database.ts';
+import { type RelayFlushed, RelayLog } from '../../../src/db/relay-log.ts';
+
+/* Work moved off the commit and apply paths: WAL checkpoints, relay and re-logged binlog fdatasyncs. */
+
+const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+const dirs: string[] = [];
+function dir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'hastack-db-bg-'));
+  dirs.push(d);
+  return d;
+}
+
+function binlog(d: string): BinlogWriter {
+  const w = BinlogWriter.recover({
+    dir: d,
+    serverId: 3,
+    serverUuid: UUID,
+    serverVersion: 'test',
+    maxSize: 1 << 20,
+    expireMs: 0,
+    maxTotalSize: 0,
+    sync: true,
+    clock: new ManualClock(),
+  });
+  w.start();
+  return w;
+}
+
+function tx(w: BinlogWriter, seq: number) {
+  return w.appendTransaction(
+    [
+      { type: EventType.GTID, uuid: UUID, seq, originalCommitUs: seq },
+      { type: EventType.QUERY, flags: 0, sql: 'INSERT INTO t VALUES (?)', params: [BigInt(seq)] },
+      { type: EventType.XID, xid: seq },
+    ],
+    1_700_000_000,
+  );
+}
+
+/** Polls `check` (bounded): the background thread works on its own schedule. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await sleep(25);
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+describe('background checkpoints and syncs', () => {
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('a writer with background checkpoints leaves the WAL to the checkpoint thread', async () => {
+    const file = join(dir(), 'data.sqlite');
+    const db = openDatabase(file, { backgroundCheckpoints: true });
+    const checkpointer = new Checkpointer(file, 'test', (m) => assert.fail(m), { busyMs: 10, idleMs: 20 });
+    try {
+      assert.equal(
+        (db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number }).wal_autocheckpoint,
+        BACKSTOP_CHECKPOINT_PAGES,
+      );
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+      const ins = db.prepare('INSERT INTO t VALUES (?, ?)');
+      const before = statSync(file).size;
+      // Well past SQLite's default 1000-page autocheckpoint, far below the backstop.
+      for (let i = 1; i <= 1500; i++) ins.run(i, 'x'.repeat(200));
+      // The database file grows only when frames are copied into it: by the checkpoint thread.
+      await eventually(
+        () => statSync(file).size > before + 100 * 1024,
+        'the checkpoint thread copied the WAL',
+      );
+      assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 1500);
+    } finally {
+      await checkpointer.stop();
+      db.close();
+    }
+  });
+
+  it('relay appends made during an fdatasync form the next batch, published in order', async () => {
+    const d = dir();
+    const relay = RelayLog.recover({
+      dir: d,
+      serverId: 2,
+      serverUuid: UUID,
+      serverVersion: 't',
+      maxSize: 1 << 20,
+      clock: new ManualClock(),
+    });
+    const src = binlog(dir());
+    const flushed: RelayFlushed[] = [];
+    relay.onFlushed((f) => flushed.push(f));
+    await relay.startSegment({ file: 'binlog.000001', pos: 4 });
+    const item = (seq: number) => {
+      const r = tx(src, seq);
+      return {
+        bytes: Buffer.from(readFileSync(src.segmentPath(r.file)).subarray(r.start, r.end)),
+        gtid: { uuid: UUID, seq },
+        source: { file: 'binlog.000001', pos: r.end },
+      };
+    };
+    relay.append(item(1));
+    relay.append(item(2));
+    // Wait for the first batch's fdatasync to start, then append while it runs.
+    await new Promise((resolve) => setImmediate(resolve));
+    relay.append(item(3));
+    await relay.idle();
+    const durable = flushed.filter((f) => f.durableAppends > 0);
+    assert.equal(durable[durable.length - 1]!.durableAppends, 3);
+    for (let i = 1; i < durable.length; i++)
+      assert.ok(durable[i]!.durableAppends > durable[i - 1]!.durableAppends, 'batches publish in order');
+    assert.equal(relay.retrieved.toString(), `${UUID}:1-3`);
+    const seg = relay.current()!;
+    const scan = scanSegment(readFileSync(join(d, seg.file)).subarray(0, seg.pos), seg.file);
+    assert.equal(scan.groups.length, 3);
+    assert.equal(scan.tail, undefined);
+    await relay.close();
+    src.close();
+  });
+
+  it("a replica's binary log syncs in the background and reports what became durable", async () => {
+    const durable: DurableChunk[] = [];
+    const w2 = BinlogWriter.recover({
+      dir: dir(),
+      serverId: 4,
+      serverUuid: UUID,
+      serverVersion: 'test',
+      maxSize: 1 << 20,
+      expireMs: 0,
+      maxTotalSize: 0,
+      sync: true,
+      clock: new ManualClock(),
+      onDurable: (chunks) => durable.push(...chunks),
+    });
+    w2.start();
+    tx(w2, 1);
+    w2.syncInBackground();
+    tx(w2, 2); // appended while the first fdatasync runs: goes with the next one
+    w2.syncInBackground();
+    await w2.backgroundIdle();
+    assert.equal(durable.length, 1);
+    w2.syncInBackground();
+    await w2.backgroundIdle();
+    assert.equal(durable.length, 2);
+    w2.close();
+    const seg = w2.segments()[0]!;
+    const scan = scanSegment(readFileSync(w2.segmentPath(seg.name)), seg.name);
+    assert.equal(scan.groups.length, 2);
+  });
+});
