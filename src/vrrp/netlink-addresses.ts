@@ -119,31 +119,35 @@ export class NetlinkAddresses implements VipAddresses {
         this.#finish(batch);
         return;
       }
-      try {
-        const socket = this.#ensureSocket();
-        for (const seq of batch.waiting.keys()) this.#batches.set(seq, batch);
-        socket.send(messages.length === 1 ? messages[0]! : Buffer.concat(messages));
-      } catch (err) {
-        for (const seq of batch.waiting.keys()) this.#batches.delete(seq);
-        batch.waiting.clear();
-        batch.failures.push(`netlink: ${(err as Error).message}`);
-        this.#finish(batch);
-        return;
-      }
-      // The kernel answered inside the send: read the acks now rather than on the next poll.
-      this.#drain();
-      if (batch.waiting.size > 0) {
-        batch.timer = setTimeout(() => {
-          for (const [seq, what] of batch.waiting) {
-            this.#batches.delete(seq);
-            batch.failures.push(`${what}: no answer from the kernel within ${this.#timeoutMs} ms`);
-          }
-          batch.waiting.clear();
-          this.#finish(batch);
-        }, this.#timeoutMs);
-        batch.timer.unref?.();
-      }
+      this.#send(batch, messages.length === 1 ? messages[0]! : Buffer.concat(messages));
     });
+  }
+
+  #send(batch: Batch, datagram: Buffer): void {
+    try {
+      const socket = this.#ensureSocket();
+      for (const seq of batch.waiting.keys()) this.#batches.set(seq, batch);
+      socket.send(datagram);
+    } catch (err) {
+      for (const seq of batch.waiting.keys()) this.#batches.delete(seq);
+      batch.waiting.clear();
+      batch.failures.push(`netlink: ${(err as Error).message}`);
+      this.#finish(batch);
+      return;
+    }
+    // The kernel answered inside the send: read the acks now rather than on the next poll.
+    this.#drain();
+    if (batch.waiting.size > 0) {
+      batch.timer = setTimeout(() => {
+        for (const [seq, what] of batch.waiting) {
+          this.#batches.delete(seq);
+          batch.failures.push(`${what}: no answer from the kernel within ${this.#timeoutMs} ms`);
+        }
+        batch.waiting.clear();
+        this.#finish(batch);
+      }, this.#timeoutMs);
+      batch.timer.unref?.();
+    }
   }
 
   #ensureSocket(): NetlinkSocket {

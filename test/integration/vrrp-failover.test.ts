@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
-import { VrrpLab } from '../../src/vrrp/lab/lab.ts';
+import { afterEach, describe, it, type TestContext } from 'node:test';
+import { run, VrrpLab } from '../../src/vrrp/lab/lab.ts';
 import { hastackYaml, nodeStatus, requireLab, VIP, waitForState } from './vrrp-helpers.ts';
 
 /*
@@ -18,18 +19,104 @@ afterEach(async () => {
   lab = undefined;
 });
 
-async function pair(p1 = 150, p2 = 100, extra1 = '', extra2 = '') {
+async function pair(
+  p1 = 150,
+  p2 = 100,
+  extra1 = '',
+  extra2 = '',
+  beforeStart?: (l: VrrpLab) => Promise<string>,
+) {
   const l = await VrrpLab.create(2);
   lab = l;
+  // `beforeStart` prepares the lab and returns section-level keys for n2.
+  const globals2 = (await beforeStart?.(l)) ?? '';
   const n1 = await l.startHastack('n1', hastackYaml(l, 'n1', { priority: p1, extra: extra1, admin: true }));
-  const n2 = await l.startHastack('n2', hastackYaml(l, 'n2', { priority: p2, extra: extra2, admin: true }));
+  const n2 = await l.startHastack(
+    'n2',
+    hastackYaml(l, 'n2', { priority: p2, extra: extra2, admin: true, globals: globals2 }),
+  );
   return { l, n1, n2 };
+}
+
+/**
+ * A FIFO reader that never blocks: opened O_RDONLY|O_NONBLOCK (no writer needed),
+ * read by polling until the text is there.
+ */
+function fifoReader(path: string) {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let text = '';
+  const buf = Buffer.alloc(4096);
+  const drain = () => {
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
+        throw err;
+      }
+      if (n === 0) return; // no writer yet
+      text += buf.toString('utf8', 0, n);
+    }
+  };
+  return {
+    /** Everything read so far. */
+    read(): string {
+      drain();
+      return text;
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** One VRRP advert captured on the client's wire: its address count and addresses. */
+async function captureAdvert(l: VrrpLab, from: string): Promise<{ count: number; addresses: string[] }> {
+  const r = await l.exec('c', [
+    'timeout',
+    '5',
+    'tcpdump',
+    '-n',
+    '-c',
+    '1',
+    '-x',
+    '-i',
+    'eth0',
+    `ip proto 112 and src host ${from}`,
+  ]);
+  assert.equal(r.code, 0, `tcpdump: ${r.stderr}`);
+  const hex = r.stdout
+    .split('\n')
+    .filter((line) => /^\s+0x[0-9a-f]+:/.test(line))
+    .map((line) => line.replace(/^\s+0x[0-9a-f]+:\s+/, '').replace(/\s/g, ''))
+    .join('');
+  const packet = Buffer.from(hex, 'hex');
+  const vrrp = packet.subarray((packet[0]! & 0x0f) * 4);
+  const count = vrrp[3]!;
+  const addresses = Array.from({ length: count }, (_, i) =>
+    [...vrrp.subarray(8 + 4 * i, 12 + 4 * i)].join('.'),
+  );
+  return { count, addresses };
+}
+
+async function requireTcpdump(t: TestContext): Promise<boolean> {
+  if ((await run('tcpdump', ['--version'])).code === 0) return true;
+  if (process.env.CI) assert.fail('tcpdump is not installed');
+  t.skip('tcpdump is not installed');
+  return false;
 }
 
 describe('VRRP failover in namespaces (hastack pair)', () => {
   it('kill -9 of the master: the backup takes the VIP and the client ARP entry moves to it', async (t) => {
     if (!(await requireLab(t))) return;
-    const { l, n1 } = await pair();
+    // n2 writes keepalived's notify FIFO lines into a FIFO made here (hastack opens an existing one).
+    let fifo: ReturnType<typeof fifoReader> | undefined;
+    t.after(() => fifo?.close());
+    const { l, n1 } = await pair(150, 100, '', '', async (lab) => {
+      const path = join(lab.dir, 'n2.fifo');
+      assert.equal((await run('mkfifo', [path])).code, 0);
+      fifo = fifoReader(path);
+      return `  notify_fifo: ${path}\n`;
+    });
     await l.waitForHolder(VIP, 'n1');
     await waitForState(l, 'n2', 'BACKUP');
     assert.ok(await l.ping('c', VIP), 'the client reaches the VIP');
@@ -44,6 +131,49 @@ describe('VRRP failover in namespaces (hastack pair)', () => {
     assert.ok(await l.ping('c', VIP));
     const status = (await nodeStatus(l, 'n2')) as { services: { vrrp: { instances: { state: string }[] } } };
     assert.equal(status.services.vrrp.instances[0]!.state, 'MASTER');
+    const expected = 'INSTANCE "VI_1" BACKUP 100\nINSTANCE "VI_1" MASTER 100\n';
+    await l
+      .waitFor('the FIFO lines', async () => fifo!.read().length >= expected.length, 5000)
+      .catch(() => {});
+    assert.equal(fifo!.read(), expected, "exactly keepalived's FIFO lines, in order");
+  });
+
+  it('virtual_ipaddress_excluded: installed by the master, not in its adverts, removed when it leaves MASTER', async (t) => {
+    if (!(await requireLab(t)) || !(await requireTcpdump(t))) return;
+    const EXCLUDED = '10.77.0.101';
+    const extra = `      virtual_ipaddress_excluded: [${EXCLUDED}/24]\n`;
+    const l = await VrrpLab.create(2);
+    lab = l;
+    await l.startHastack('n1', hastackYaml(l, 'n1', { priority: 100, extra, admin: true }));
+    await waitForState(l, 'n1', 'MASTER');
+    await l.waitForHolder(EXCLUDED, 'n1');
+    assert.deepEqual(await l.holders(VIP), ['n1']);
+    // On the wire: one address, the VIP only (keepalived: excluded addresses are not advertised).
+    assert.deepEqual(await captureAdvert(l, l.addressOf('n1')), { count: 1, addresses: [VIP] });
+    // A higher priority peer with the same settings takes over: n1 accepts its adverts (same
+    // address count) and removes the excluded address with the VIP when it leaves MASTER.
+    await l.startHastack('n2', hastackYaml(l, 'n2', { priority: 150, extra, admin: true }));
+    await waitForState(l, 'n1', 'BACKUP');
+    await l.waitFor('only n2 holds both addresses', async () => {
+      const both = [...(await l.holders(VIP)), ...(await l.holders(EXCLUDED))];
+      return both.length === 2 && both.every((h) => h === 'n2');
+    });
+    assert.deepEqual(await captureAdvert(l, l.addressOf('n2')), { count: 1, addresses: [VIP] });
+    type Status = {
+      services: {
+        vrrp: {
+          instances: {
+            state: string;
+            drops: Record<string, number>;
+            counters: { advertsReceived: number };
+          }[];
+        };
+      };
+    };
+    const n1 = ((await nodeStatus(l, 'n1')) as Status).services.vrrp.instances[0]!;
+    assert.equal(n1.state, 'BACKUP');
+    assert.ok(n1.counters.advertsReceived > 0);
+    assert.deepEqual(n1.drops, {}, 'no advert was dropped (an address count mismatch would be)');
   });
 
   it('link down on the master: it goes FAULT and drops the VIP, the backup takes over; link up: it preempts back', async (t) => {
@@ -51,13 +181,21 @@ describe('VRRP failover in namespaces (hastack pair)', () => {
     const { l } = await pair();
     await l.waitForHolder(VIP, 'n1');
     await waitForState(l, 'n2', 'BACKUP');
+    assert.ok(await l.ping('c', VIP), 'the client reaches the VIP');
+    const n1Mac = await l.macOf('n1');
+    assert.equal(await l.neighbour('c', VIP), n1Mac);
     await l.exec('n1', ['ip', 'link', 'set', 'eth0', 'down']);
     await waitForState(l, 'n1', 'FAULT');
     await l.waitForHolder(VIP, 'n2');
+    // n1 cannot say anything with its link down: n2's gratuitous ARPs alone move the client.
+    const n2Mac = await l.macOf('n2');
+    await l.waitFor('the client ARP entry on n2', async () => (await l.neighbour('c', VIP)) === n2Mac);
+    assert.ok(await l.ping('c', VIP));
     await l.exec('n1', ['ip', 'link', 'set', 'eth0', 'up']);
     await waitForState(l, 'n1', 'MASTER');
     await waitForState(l, 'n2', 'BACKUP');
     await l.waitForHolder(VIP, 'n1');
+    await l.waitFor('the client ARP entry back on n1', async () => (await l.neighbour('c', VIP)) === n1Mac);
   });
 
   it('graceful stop: the master sends priority 0, the backup takes over and counts it', async (t) => {
@@ -65,11 +203,16 @@ describe('VRRP failover in namespaces (hastack pair)', () => {
     const { l, n1 } = await pair(150, 100);
     await l.waitForHolder(VIP, 'n1');
     await waitForState(l, 'n2', 'BACKUP');
+    assert.ok(await l.ping('c', VIP), 'the client reaches the VIP');
+    assert.equal(await l.neighbour('c', VIP), await l.macOf('n1'));
     await n1.stop('SIGTERM');
     assert.equal(await n1.exited, 0);
     assert.equal(await l.lastState('n1'), 'STOP');
     assert.deepEqual(await l.holders(VIP), [], 'the stopped master removed its VIP');
     await l.waitForHolder(VIP, 'n2');
+    const n2Mac = await l.macOf('n2');
+    await l.waitFor('the client ARP entry on n2', async () => (await l.neighbour('c', VIP)) === n2Mac);
+    assert.ok(await l.ping('c', VIP));
     const status = (await nodeStatus(l, 'n2')) as {
       services: { vrrp: { instances: { counters: { priorityZeroReceived: number } }[] } };
     };

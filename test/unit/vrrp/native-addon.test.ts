@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inetChecksum } from '../../../src/core/inet-checksum.ts';
 import {
@@ -31,9 +34,12 @@ function requireAddon(t: { skip(msg: string): void }): boolean {
 }
 
 describe('native addon', () => {
-  it('loads (built at npm install)', () => {
-    if (!rawNetAvailable() && !process.env.CI) return;
-    assert.equal(rawNetAvailable(), true);
+  it('loads (built at npm install)', (t) => {
+    if (!rawNetAvailable() && !process.env.CI) {
+      t.skip('native addon not built (CI fails here instead)');
+      return;
+    }
+    assert.equal(rawNetAvailable(), true, 'the native addon did not build');
   });
 
   it('reports interface facts and null for a missing interface', (t) => {
@@ -118,16 +124,45 @@ describe('native addon', () => {
     assert.throws(() => sendFrame('hastack-none0', frame), { code: 'ENODEV' });
   });
 
-  it('falls back to the ping binary when the addon is disabled', () => {
+  it('without the addon, requireRawNet throws HASTACK_NATIVE_UNAVAILABLE and says why', () => {
     const run = spawnSync(
       process.execPath,
       [
         '-e',
-        "import('./src/core/raw-net.ts').then(m => { try { m.requireRawNet(); } catch (e) { console.log(e.code, m.rawNetAvailable()); } })",
+        "import('./src/core/raw-net.ts').then(m => { try { m.requireRawNet(); } catch (e) { console.log(JSON.stringify([e.code, m.rawNetAvailable(), e.message])); } })",
       ],
       { env: { ...process.env, HASTACK_NATIVE_DISABLE: '1' }, encoding: 'utf8' },
     );
-    assert.equal(run.stdout.trim(), 'HASTACK_NATIVE_UNAVAILABLE false');
+    const [code, available, message] = JSON.parse(run.stdout) as [string, boolean, string];
+    assert.deepEqual([code, available], ['HASTACK_NATIVE_UNAVAILABLE', false]);
+    assert.match(message, /disabled by HASTACK_NATIVE_DISABLE=1.*npm install/);
+  });
+
+  it('without the addon, ICMP checks fall back to the ping binary', async () => {
+    // A stand-in `ping` first on PATH records its arguments: the probe must run it.
+    const dir = await mkdtemp(join(tmpdir(), 'hastack-ping-'));
+    try {
+      const record = join(dir, 'args');
+      await writeFile(join(dir, 'ping'), `#!/bin/sh\nprintf '%s\\n' "$*" > '${record}'\nexit 0\n`, {
+        mode: 0o755,
+      });
+      const script = `
+        import { createIcmpProbe } from './src/health/icmp-probe.ts';
+        const spec = { type: 'icmp', intervalMs: 1000, timeoutMs: 2000, retries: 0, retryDelayMs: 0,
+          rise: 1, fall: 1, startDown: false, warmupMs: 0 };
+        const r = await createIcmpProbe()(spec, { host: '127.0.0.1', port: 0 }, new AbortController().signal);
+        console.log(JSON.stringify(r));`;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, HASTACK_NATIVE_DISABLE: '1', PATH: `${dir}:${process.env.PATH ?? ''}` },
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ok: boolean; message: string };
+      assert.equal(result.ok, true, result.message);
+      assert.equal((await readFile(record, 'utf8')).trim(), '-n -c 1 -W 2 -- 127.0.0.1');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
