@@ -4,7 +4,7 @@ import { AdminServer } from '../admin/admin-server.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { VirtualServerConfig } from '../config/model.ts';
 import type { FullConfig } from '../config/sections.ts';
-import { HastackError } from '../core/errors.ts';
+import { errorCode, errorMessage, HastackError } from '../core/errors.ts';
 import { HealthMonitor } from '../health/health-monitor.ts';
 import { VirtualServer } from '../l4/virtual-server.ts';
 import { registerMetrics, registerPull } from '../metrics/collectors.ts';
@@ -21,6 +21,14 @@ export interface RuntimeOptions {
   /** Where reloads read the config from (SIGHUP, POST /reload). */
   loadConfig?: () => Promise<LoadedConfig>;
 }
+
+/*
+ * A component that needs something this machine lacks (the native addon for
+ * VRRP) is left out with an error, as keepalived's VRRP child fails while its
+ * checker child runs: the rest of hastack keeps serving. Any other start error
+ * fails the whole start.
+ */
+const MISSING_PREREQUISITE_CODES: ReadonlySet<string> = new Set(['HASTACK_NATIVE_UNAVAILABLE']);
 
 interface ReloadState {
   count: number;
@@ -43,6 +51,8 @@ export class Runtime {
   #virtualServers = new Map<string, VirtualServer>();
   /** Running component services by section key, in start order. */
   #services = new Map<string, { factory: ServiceFactory; service: ManagedService }>();
+  /** Configured components left out because the machine lacks what they need, by section key. */
+  #unavailable = new Map<string, { code: string; message: string }>();
   #admin: AdminServer | undefined;
   #loaded: LoadedConfig | undefined;
   #reloads: ReloadState = { count: 0, failures: 0 };
@@ -84,7 +94,11 @@ export class Runtime {
       for (const vsConfig of loaded.config.virtualServers) await this.#startVirtualServer(vsConfig);
       for (const factory of serviceFactories) {
         const section = (loaded.config.sections as Record<string, unknown>)[factory.key];
-        if (section !== undefined) await this.#startService(factory, section);
+        if (section !== undefined) await this.#startServiceOrSkip(factory, section);
+      }
+      if (this.#unavailable.size > 0 && this.#virtualServers.size === 0 && this.#services.size === 0) {
+        const [key, why] = this.#unavailable.entries().next().value!;
+        throw new HastackError(why.code, `${key}: ${why.message} (nothing else is configured)`);
       }
       if (loaded.config.admin.enabled) {
         this.#admin = new AdminServer(loaded.config.admin, this, this.#logger.child({ component: 'admin' }));
@@ -117,6 +131,20 @@ export class Runtime {
     });
     await service.start();
     this.#services.set(factory.key, { factory, service });
+  }
+
+  /** Starts a component; one whose prerequisite is missing is logged and left out. */
+  async #startServiceOrSkip(factory: ServiceFactory, section: unknown): Promise<void> {
+    try {
+      await this.#startService(factory, section);
+      this.#unavailable.delete(factory.key);
+    } catch (err) {
+      const code = errorCode(err);
+      if (!MISSING_PREREQUISITE_CODES.has(code)) throw err;
+      const message = errorMessage(err);
+      this.#unavailable.set(factory.key, { code, message });
+      this.#logger.error({ code, component: factory.key }, `${factory.key} is not running: ${message}`);
+    }
   }
 
   /** A running component service by its section key (memcached, vrrp...). */
@@ -191,6 +219,7 @@ export class Runtime {
     for (const factory of serviceFactories) {
       const section = (next.config.sections as Record<string, unknown>)[factory.key];
       const running = this.#services.get(factory.key);
+      if (section === undefined) this.#unavailable.delete(factory.key);
       if (section === undefined && running !== undefined) {
         this.#services.delete(factory.key);
         running.service
@@ -199,7 +228,7 @@ export class Runtime {
             this.#logger.error({ err, component: factory.key }, 'stopping removed component failed'),
           );
       } else if (section !== undefined && running === undefined) {
-        await this.#startService(factory, section);
+        await this.#startServiceOrSkip(factory, section);
       } else if (section !== undefined && running !== undefined) {
         await running.service.update(section);
       }
@@ -234,6 +263,7 @@ export class Runtime {
       services: Object.fromEntries(
         [...this.#services].map(([key, { service }]) => [key, service.snapshot()]),
       ),
+      unavailable: Object.fromEntries(this.#unavailable),
     };
   }
 
@@ -250,6 +280,7 @@ export class Runtime {
       }
     }
     this.#services.clear();
+    this.#unavailable.clear();
     await Promise.allSettled([...this.#virtualServers.values()].map((vs) => vs.stop(graceMs)));
     this.#virtualServers.clear();
     await this.#admin?.stop();

@@ -14,4 +14,6 @@ export interface RuntimeStatus {
   virtualServers: VirtualServerSnapshot[];
   /** Snapshots of component services by section key (memcached, vrrp, http...). */
   services: Record<string, unknown>;
+  /** Configured components that are not running because the machine lacks what they need (e.g. the native addon). */
+  unavailable?: Record<string, { code: string; message: string }>;
 }

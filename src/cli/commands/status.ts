@@ -35,6 +35,9 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     const text = format === undefined ? `${key}: ${JSON.stringify(snapshot)}` : format(snapshot);
     io.stdout.write(`\n${text.endsWith('\n') ? text : `${text}\n`}`);
   }
+  for (const [key, why] of Object.entries(status.unavailable ?? {})) {
+    io.stdout.write(`\n${key}: NOT RUNNING: ${why.message} [${why.code}]\n`);
+  }
   return 0;
 }
 
