@@ -128,6 +128,8 @@ export class BinlogServer {
     socket.on('error', () => {});
     const reader = new FrameReader();
     const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
+    // A socket closed before its HELLO (stop, a replica stopping while connecting) must not leave the timer.
+    socket.once('close', () => clearTimeout(timer));
     const onData = (chunk: Buffer) => {
       try {
         reader.push(chunk);

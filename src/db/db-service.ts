@@ -42,11 +42,19 @@ export class DatabaseService {
     return this.#running.get(name)?.http.url;
   }
 
-  async start(): Promise<void> {
+  /** The start in progress: a stop that arrives meanwhile waits for it, then stops what it started. */
+  #starting: Promise<void> | undefined;
+
+  start(): Promise<void> {
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     try {
       for (const cfg of this.#config.servers) await this.#startServer(cfg);
     } catch (err) {
-      await this.stop(0);
+      await this.#stopAll();
       throw err;
     }
   }
@@ -86,6 +94,11 @@ export class DatabaseService {
   }
 
   async stop(_graceMs: number): Promise<void> {
+    await this.#starting?.catch(() => {});
+    await this.#stopAll();
+  }
+
+  async #stopAll(): Promise<void> {
     for (const [name, r] of [...this.#running].reverse()) {
       this.#running.delete(name);
       await r.http.stop();

@@ -208,8 +208,14 @@ export class IoThread {
   async #session(): Promise<void> {
     const relay = this.#o.relay;
     await relay.idle();
+    // stop() may have run during any await: it cannot reach a socket not yet created.
+    if (!this.#running) return;
     const socket = await this.#connect();
-    this.#socket = socket;
+    if (!this.#running || socket.destroyed) {
+      socket.destroy();
+      this.#socket = undefined;
+      return;
+    }
     const reader = new FrameReader();
     const where = `event stream from ${this.#o.source.host}:${this.#o.source.port}`;
     let pending: Buffer[] = [];
@@ -389,19 +395,37 @@ export class IoThread {
     const { host, port } = this.#o.source;
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, noDelay: true });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new HastackError('HASTACK_DB_CONNECT_TIMEOUT', `connecting to ${host}:${port} timed out`));
-      }, this.#o.netTimeoutMs);
-      socket.once('connect', () => {
+      // Visible to stop() while connecting, so stopping cancels the connect.
+      this.#socket = socket;
+      const settle = (err: unknown) => {
         clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(socket);
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+        socket.off('connect', onConnect);
+        socket.off('error', settle);
+        socket.off('close', onClose);
+        if (err === undefined) resolve(socket);
+        else {
+          socket.destroy();
+          if (this.#socket === socket) this.#socket = undefined;
+          reject(err);
+        }
+      };
+      const onConnect = () => settle(undefined);
+      // destroy() (stop) emits close, not error.
+      const onClose = () =>
+        settle(
+          new HastackError(
+            'HASTACK_DB_SOURCE_CLOSED',
+            `connection to ${host}:${port} closed while connecting`,
+          ),
+        );
+      const timer = setTimeout(
+        () =>
+          settle(new HastackError('HASTACK_DB_CONNECT_TIMEOUT', `connecting to ${host}:${port} timed out`)),
+        this.#o.netTimeoutMs,
+      );
+      socket.once('connect', onConnect);
+      socket.once('error', settle);
+      socket.once('close', onClose);
     });
   }
 }

@@ -126,8 +126,13 @@ describe('hastack db', () => {
       '--server',
       `db2=${svc.httpUrl('db2')}`,
     ]);
+    // Given only a replica, the client finds no source and sends nothing (the replica's own
+    // HASTACK_DB_READ_ONLY answer is tested in db-replication-modes.test.ts).
     assert.equal(reject.code, 1);
-    assert.match(reject.err, /no server of the cluster is a source|read-only/);
+    assert.match(reject.err, /no server of the cluster is a source/);
+    const count = await cli(['db', 'sql', 'SELECT count(*) FROM t', '--server', `db2=${svc.httpUrl('db2')}`]);
+    assert.equal(count.code, 0, count.err);
+    assert.match(count.out, /^4$/m, 'the replica still has every row');
   });
 
   it('promote NAME switches over and re-points the others', async () => {
