@@ -119,17 +119,44 @@ function nativeError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+type NativeCallback = (err: string | null, packet: Buffer | null) => void;
+
+/**
+ * Opens a native handle whose callback stops reaching `onData` once it is closed
+ * (the poll watcher may still fire for data queued before the close).
+ */
+function openHandle(
+  native: Addon,
+  open: (callback: NativeCallback) => object,
+  onData: RawPacketHandler,
+): { handle: object; close(): void; isClosed(): boolean } {
+  let closed = false;
+  const handle = open((err, packet) => {
+    if (closed) return;
+    onData(err === null ? null : new Error(err), packet);
+  });
+  return {
+    handle,
+    close() {
+      if (closed) return;
+      closed = true;
+      native.rawClose(handle);
+    },
+    isClosed: () => closed,
+  };
+}
+
 export function openRawSocket(
   protocol: number,
   options: RawSocketOptions,
   onPacket: RawPacketHandler,
 ): RawSocket {
   const native = addon();
-  let closed = false;
-  const handle = native.rawOpen(protocol, options, (err, packet) => {
-    if (closed) return;
-    onPacket(err === null ? null : new Error(err), packet);
-  });
+  const { handle, close, isClosed } = openHandle(
+    native,
+    (callback) => native.rawOpen(protocol, options, callback),
+    onPacket,
+  );
   return {
     join(group, ifname) {
       native.rawJoin(handle, group, ifname);
@@ -141,13 +168,9 @@ export function openRawSocket(
         throw nativeError(err);
       }
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      native.rawClose(handle);
-    },
+    close,
     get closed() {
-      return closed;
+      return isClosed();
     },
   };
 }
@@ -192,11 +215,11 @@ export function openNetlinkSocket(
   if (netlinkOpen === undefined || netlinkSend === undefined || netlinkRead === undefined) {
     throw unavailable('it was built without netlink support; rebuild it with "npm install"');
   }
-  let closed = false;
-  const handle = netlinkOpen(protocol, groups, (err, packet) => {
-    if (closed) return;
-    onMessage(err === null ? null : new Error(err), packet);
-  });
+  const { handle, close, isClosed } = openHandle(
+    native,
+    (callback) => netlinkOpen(protocol, groups, callback),
+    onMessage,
+  );
   return {
     send(messages) {
       try {
@@ -212,13 +235,9 @@ export function openNetlinkSocket(
         throw nativeError(err);
       }
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      native.rawClose(handle);
-    },
+    close,
     get closed() {
-      return closed;
+      return isClosed();
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   firstArg,
   type Handler,
   ignored,
+  type KeywordTable,
   keywordTable,
   silent,
   unsupported,
@@ -110,6 +111,29 @@ function versionKey<D extends Target>(key: string): Handler<D> {
   };
 }
 
+function ipKey<D extends Target>(key: string): Handler<D> {
+  return (node, d, diag) => {
+    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
+    if (ip !== undefined) put(d, key, ip, node);
+  };
+}
+
+function pathKey<D extends Target>(key: string): Handler<D> {
+  return (node, d, diag) => {
+    const path = firstArg(node, diag, 'a path');
+    if (path !== undefined) put(d, key, path, node);
+  };
+}
+
+/** The notify scripts, the same keys on vrrp_instance and vrrp_sync_group. */
+const notifyKeys = <D extends Target>() => ({
+  notify_master: scriptKey<D>('notify_master'),
+  notify_backup: scriptKey<D>('notify_backup'),
+  notify_fault: scriptKey<D>('notify_fault'),
+  notify_stop: scriptKey<D>('notify_stop'),
+  notify: scriptKey<D>('notify'),
+});
+
 /** A signed weight -253..253. */
 function parseWeight(text: string | undefined, node: ConfigNode, diag: Diagnostics): number | undefined {
   if (text === undefined || !/^[-+]?\d+$/.test(text))
@@ -174,6 +198,21 @@ function vipBlock(key: string): Handler<RawDraft> {
   };
 }
 
+/** A named block (`vrrp_instance NAME { ... }`) read through its keyword table; undefined without a name. */
+function namedBlock(
+  kind: string,
+  node: ConfigNode,
+  table: KeywordTable<RawDraft>,
+  diag: Diagnostics,
+): { name: string; d: RawDraft } | undefined {
+  const name = node.args[0];
+  if (name === undefined) return diag.bad(node, `"${kind}" needs a name`);
+  const d: RawDraft = { node, raw: {}, pos: new Map() };
+  put(d, 'name', name, node);
+  dispatch(node.children ?? [], table, d, diag, `${kind} ${name}`);
+  return { name, d };
+}
+
 // ---- vrrp_instance ----------------------------------------------------------
 
 const authentication: Handler<RawDraft> = (node, d, diag) => {
@@ -224,41 +263,26 @@ const unicastPeers: Handler<RawDraft> = (node, d, diag) => {
   put(d, 'unicast_peer', peers, node);
 };
 
-const trackInterfaces: Handler<RawDraft> = (node, d, diag) => {
-  const list: unknown[] = [];
-  for (const child of node.children ?? []) {
-    const entry: Record<string, unknown> = { interface: child.keyword };
-    for (let i = 0; i < child.args.length; i++) {
-      const word = child.args[i]!;
-      if (word === 'weight') {
-        const w = parseWeight(child.args[++i], child, diag);
-        if (w !== undefined) entry.weight = w;
-      } else if (word === 'reverse') entry.reverse = true;
-      else if (word === 'noreverse') entry.reverse = false;
-      else diag.bad(child, `track_interface ${child.keyword}: unknown option "${word}"`);
+/** track_interface / track_script: one `NAME [weight W] [reverse|noreverse]` per line. */
+function trackList(key: string, nameKey: string): Handler<RawDraft> {
+  return (node, d, diag) => {
+    const list: unknown[] = [];
+    for (const child of node.children ?? []) {
+      const entry: Record<string, unknown> = { [nameKey]: child.keyword };
+      for (let i = 0; i < child.args.length; i++) {
+        const word = child.args[i]!;
+        if (word === 'weight') {
+          const w = parseWeight(child.args[++i], child, diag);
+          if (w !== undefined) entry.weight = w;
+        } else if (word === 'reverse') entry.reverse = true;
+        else if (word === 'noreverse') entry.reverse = false;
+        else diag.bad(child, `${key} ${child.keyword}: unknown option "${word}"`);
+      }
+      list.push(entry);
     }
-    list.push(entry);
-  }
-  put(d, 'track_interface', list, node);
-};
-
-const trackScripts: Handler<RawDraft> = (node, d, diag) => {
-  const list: unknown[] = [];
-  for (const child of node.children ?? []) {
-    const entry: Record<string, unknown> = { script: child.keyword };
-    for (let i = 0; i < child.args.length; i++) {
-      const word = child.args[i]!;
-      if (word === 'weight') {
-        const w = parseWeight(child.args[++i], child, diag);
-        if (w !== undefined) entry.weight = w;
-      } else if (word === 'reverse') entry.reverse = true;
-      else if (word === 'noreverse') entry.reverse = false;
-      else diag.bad(child, `track_script ${child.keyword}: unknown option "${word}"`);
-    }
-    list.push(entry);
-  }
-  put(d, 'track_script', list, node);
-};
+    put(d, key, list, node);
+  };
+}
 
 const useVmac: Handler<RawDraft> = (node, d, diag) => {
   const [name, mac] = node.args;
@@ -301,27 +325,14 @@ const INSTANCE_KEYWORDS = keywordTable<RawDraft>({
   virtual_ipaddress: vipBlock('virtual_ipaddress'),
   virtual_ipaddress_excluded: vipBlock('virtual_ipaddress_excluded'),
   no_virtual_ipaddress: silent(),
-  unicast_src_ip: (node, d, diag) => {
-    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
-    if (ip !== undefined) put(d, 'unicast_src_ip', ip, node);
-  },
+  unicast_src_ip: ipKey('unicast_src_ip'),
   unicast_peer: unicastPeers,
-  mcast_src_ip: (node, d, diag) => {
-    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
-    if (ip !== undefined) put(d, 'mcast_src_ip', ip, node);
-  },
-  mcast_dst_ip: (node, d, diag) => {
-    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
-    if (ip !== undefined) put(d, 'mcast_group', ip, node);
-  },
-  track_interface: trackInterfaces,
-  track_script: trackScripts,
+  mcast_src_ip: ipKey('mcast_src_ip'),
+  mcast_dst_ip: ipKey('mcast_group'),
+  track_interface: trackList('track_interface', 'interface'),
+  track_script: trackList('track_script', 'script'),
   dont_track_primary: (node, d) => put(d, 'dont_track_primary', true, node),
-  notify_master: scriptKey('notify_master'),
-  notify_backup: scriptKey('notify_backup'),
-  notify_fault: scriptKey('notify_fault'),
-  notify_stop: scriptKey('notify_stop'),
-  notify: scriptKey('notify'),
+  ...notifyKeys<RawDraft>(),
   use_vmac: useVmac,
   ...garpKeys<RawDraft>(''),
   down_timer_adverts: intKey('down_timer_adverts', { min: 1, max: 100 }),
@@ -352,11 +363,9 @@ const INSTANCE_KEYWORDS = keywordTable<RawDraft>({
 });
 
 export function parseVrrpInstance(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
-  const name = node.args[0];
-  if (name === undefined) return void diag.bad(node, '"vrrp_instance" needs a name');
-  const d: RawDraft = { node, raw: {}, pos: new Map() };
-  put(d, 'name', name, node);
-  dispatch(node.children ?? [], INSTANCE_KEYWORDS, d, diag, `vrrp_instance ${name}`);
+  const block = namedBlock('vrrp_instance', node, INSTANCE_KEYWORDS, diag);
+  if (block === undefined) return;
+  const { name, d } = block;
   if (d.raw.interface === undefined) return void diag.bad(node, `vrrp_instance ${name} has no interface`);
   if (d.raw.virtual_router_id === undefined)
     return void diag.bad(node, `vrrp_instance ${name} has no virtual_router_id`);
@@ -382,11 +391,9 @@ const SCRIPT_KEYWORDS = keywordTable<RawDraft>({
 });
 
 export function parseVrrpScript(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
-  const name = node.args[0];
-  if (name === undefined) return void diag.bad(node, '"vrrp_script" needs a name');
-  const d: RawDraft = { node, raw: {}, pos: new Map() };
-  put(d, 'name', name, node);
-  dispatch(node.children ?? [], SCRIPT_KEYWORDS, d, diag, `vrrp_script ${name}`);
+  const block = namedBlock('vrrp_script', node, SCRIPT_KEYWORDS, diag);
+  if (block === undefined) return;
+  const { name, d } = block;
   if (d.raw.script === undefined) return void diag.bad(node, `vrrp_script ${name} has no script`);
   vrrp.scripts.push(d);
 }
@@ -398,11 +405,7 @@ const GROUP_KEYWORDS = keywordTable<RawDraft>({
     const members = (node.children ?? []).flatMap((c) => [c.keyword, ...c.args]);
     put(d, 'group', members, node);
   },
-  notify_master: scriptKey('notify_master'),
-  notify_backup: scriptKey('notify_backup'),
-  notify_fault: scriptKey('notify_fault'),
-  notify_stop: scriptKey('notify_stop'),
-  notify: scriptKey('notify'),
+  ...notifyKeys<RawDraft>(),
   smtp_alert: ignored('e-mail alerts are not supported; use notify scripts'),
   global_tracking: ignored('members keep their own trackers'),
   sync_group_tracking_weight: ignored('members keep their own trackers'),
@@ -414,11 +417,9 @@ const GROUP_KEYWORDS = keywordTable<RawDraft>({
 });
 
 export function parseVrrpSyncGroup(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
-  const name = node.args[0];
-  if (name === undefined) return void diag.bad(node, '"vrrp_sync_group" needs a name');
-  const d: RawDraft = { node, raw: {}, pos: new Map() };
-  put(d, 'name', name, node);
-  dispatch(node.children ?? [], GROUP_KEYWORDS, d, diag, `vrrp_sync_group ${name}`);
+  const block = namedBlock('vrrp_sync_group', node, GROUP_KEYWORDS, diag);
+  if (block === undefined) return;
+  const { name, d } = block;
   if (!Array.isArray(d.raw.group) || d.raw.group.length === 0) {
     return void diag.bad(node, `vrrp_sync_group ${name} has no group { } of instances`);
   }
@@ -434,10 +435,7 @@ function globalHandler(handler: Handler<Target>): Handler<{ vrrp: VrrpDraft }> {
 /** The VRRP keys of global_defs, for convert.ts's global_defs table. */
 export const VRRP_GLOBAL_KEYWORDS: Record<string, Handler<{ vrrp: VrrpDraft }>> = {
   vrrp_version: globalHandler(versionKey('version')),
-  vrrp_mcast_group4: globalHandler((node, d, diag) => {
-    const ip = parseIp(firstArg(node, diag, 'an address') ?? '', node, diag);
-    if (ip !== undefined) put(d, 'mcast_group', ip, node);
-  }),
+  vrrp_mcast_group4: globalHandler(ipKey('mcast_group')),
   ...Object.fromEntries(Object.entries(garpKeys<Target>('vrrp_')).map(([k, h]) => [k, globalHandler(h)])),
   vrrp_lower_prio_no_advert: globalHandler(boolKey('lower_prio_no_advert')),
   vrrp_higher_prio_send_advert: globalHandler(boolKey('higher_prio_send_advert')),
@@ -445,14 +443,8 @@ export const VRRP_GLOBAL_KEYWORDS: Record<string, Handler<{ vrrp: VrrpDraft }>> 
   vrrp_skip_check_adv_addr: globalHandler(boolKey('skip_check_adv_addr')),
   v3_checksum_as_v2: globalHandler(boolKey('v3_checksum_as_v2')),
   vrrp_startup_delay: globalHandler(timerKey('startup_delay')),
-  notify_fifo: globalHandler((node, d, diag) => {
-    const path = firstArg(node, diag, 'a path');
-    if (path !== undefined) put(d, 'notify_fifo', path, node);
-  }),
-  vrrp_notify_fifo: globalHandler((node, d, diag) => {
-    const path = firstArg(node, diag, 'a path');
-    if (path !== undefined) put(d, 'notify_fifo', path, node);
-  }),
+  notify_fifo: globalHandler(pathKey('notify_fifo')),
+  vrrp_notify_fifo: globalHandler(pathKey('notify_fifo')),
   notify_fifo_script: globalHandler(scriptKey('notify_fifo_script')),
   vrrp_notify_fifo_script: globalHandler(scriptKey('notify_fifo_script')),
   vrrp_strict: unsupported('VRRP strict mode'),

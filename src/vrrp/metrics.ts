@@ -9,6 +9,25 @@ function instances(service: ManagedService) {
   return (service as VrrpService).snapshot().instances;
 }
 
+type InstanceView = ReturnType<typeof instances>[number];
+
+/** A counter with one series per instance, read from the instance's snapshot. */
+function perInstanceCounter(
+  name: string,
+  help: string,
+  read: (i: InstanceView) => number,
+): ServiceMetricSpec {
+  return {
+    name,
+    help,
+    kind: 'counter',
+    labelNames: ['instance'],
+    fill: (service, emit) => {
+      for (const i of instances(service)) emit({ instance: i.name }, read(i));
+    },
+  };
+}
+
 export const vrrpMetrics: readonly ServiceMetricSpec[] = [
   {
     name: 'hastack_vrrp_state',
@@ -31,24 +50,16 @@ export const vrrpMetrics: readonly ServiceMetricSpec[] = [
       }
     },
   },
-  {
-    name: 'hastack_vrrp_adverts_received_total',
-    help: 'VRRP advertisements received for the instance',
-    kind: 'counter',
-    labelNames: ['instance'],
-    fill: (service, emit) => {
-      for (const i of instances(service)) emit({ instance: i.name }, i.counters.advertsReceived);
-    },
-  },
-  {
-    name: 'hastack_vrrp_adverts_sent_total',
-    help: 'VRRP advertisements sent by the instance',
-    kind: 'counter',
-    labelNames: ['instance'],
-    fill: (service, emit) => {
-      for (const i of instances(service)) emit({ instance: i.name }, i.counters.advertsSent);
-    },
-  },
+  perInstanceCounter(
+    'hastack_vrrp_adverts_received_total',
+    'VRRP advertisements received for the instance',
+    (i) => i.counters.advertsReceived,
+  ),
+  perInstanceCounter(
+    'hastack_vrrp_adverts_sent_total',
+    'VRRP advertisements sent by the instance',
+    (i) => i.counters.advertsSent,
+  ),
   {
     name: 'hastack_vrrp_adverts_dropped_total',
     help: 'VRRP advertisements dropped, by reason (ttl, vrid, auth, address-count, interval, checksum...)',
@@ -60,31 +71,19 @@ export const vrrpMetrics: readonly ServiceMetricSpec[] = [
       }
     },
   },
-  {
-    name: 'hastack_vrrp_became_master_total',
-    help: 'Transitions of the instance to MASTER',
-    kind: 'counter',
-    labelNames: ['instance'],
-    fill: (service, emit) => {
-      for (const i of instances(service)) emit({ instance: i.name }, i.counters.becameMaster);
-    },
-  },
-  {
-    name: 'hastack_vrrp_vip_lease_renewals_total',
-    help: 'Renewals of the VIP lease (kernel address lifetime) while MASTER',
-    kind: 'counter',
-    labelNames: ['instance'],
-    fill: (service, emit) => {
-      for (const i of instances(service)) emit({ instance: i.name }, i.counters.leaseRenewals);
-    },
-  },
-  {
-    name: 'hastack_vrrp_vip_lease_lapses_total',
-    help: 'Times a MASTER found its VIP lease run out (process stopped or stalled) and went BACKUP',
-    kind: 'counter',
-    labelNames: ['instance'],
-    fill: (service, emit) => {
-      for (const i of instances(service)) emit({ instance: i.name }, i.counters.leaseLapses);
-    },
-  },
+  perInstanceCounter(
+    'hastack_vrrp_became_master_total',
+    'Transitions of the instance to MASTER',
+    (i) => i.counters.becameMaster,
+  ),
+  perInstanceCounter(
+    'hastack_vrrp_vip_lease_renewals_total',
+    'Renewals of the VIP lease (kernel address lifetime) while MASTER',
+    (i) => i.counters.leaseRenewals,
+  ),
+  perInstanceCounter(
+    'hastack_vrrp_vip_lease_lapses_total',
+    'Times a MASTER found its VIP lease run out (process stopped or stalled) and went BACKUP',
+    (i) => i.counters.leaseLapses,
+  ),
 ];

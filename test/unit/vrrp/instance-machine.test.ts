@@ -1,49 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../../src/core/clock.ts';
+import type { ManualClock } from '../../../src/core/clock.ts';
 import type { GarpSettings } from '../../../src/vrrp/config-schema.ts';
-import {
-  type MachineAction,
-  type MachineSettings,
+import type {
+  MachineAction,
+  MachineSettings,
   VrrpInstanceMachine,
 } from '../../../src/vrrp/instance-machine.ts';
 import { masterDownIntervalMs, skewTimeMs } from '../../../src/vrrp/vrrp-timers.ts';
+import { HIGHER_IP, LOWER_IP, newMachine, OWN_IP, transitions } from './machine-fixture.ts';
 
-const OWN_IP = 0x0a00000b; // 10.0.0.11
-const LOWER_IP = 0x0a00000a;
-const HIGHER_IP = 0x0a00000c;
-
-const NO_GARP: GarpSettings = {
-  masterDelayMs: 0,
-  masterRepeat: 0,
-  masterRefreshMs: 0,
-  masterRefreshRepeat: 1,
-  lowerPrioRepeat: 0,
-  lowerPrioDelayMs: 5000,
-  intervalMs: 0,
-};
-
-function machine(priority = 100, settings: Partial<MachineSettings> = {}) {
-  const clock = new ManualClock(1000);
-  const m = new VrrpInstanceMachine(
-    {
-      version: 2,
-      advertIntMs: 1000,
-      preempt: true,
-      preemptDelayMs: 0,
-      primaryIp: OWN_IP,
-      downTimerAdverts: 3,
-      lowerPrioNoAdvert: false,
-      higherPrioSendAdvert: false,
-      garp: NO_GARP,
-      syncGrouped: false,
-      ...settings,
-    },
-    priority,
-    clock,
-  );
-  return { m, clock };
-}
+const machine = (priority = 100, settings: Partial<MachineSettings> = {}) => newMachine(priority, settings);
 
 /** Advances to the machine's next deadline (or by `ms`) and ticks. */
 function runUntil(m: VrrpInstanceMachine, clock: ManualClock, untilMs: number): MachineAction[] {
@@ -60,8 +27,6 @@ function runUntil(m: VrrpInstanceMachine, clock: ManualClock, untilMs: number): 
 
 const types = (actions: MachineAction[]) =>
   actions.map((a) => (a.type === 'send-advert' ? `advert:${a.priority}` : a.type));
-const transitions = (actions: MachineAction[]) =>
-  actions.flatMap((a) => (a.type === 'transition' ? [`${a.from}->${a.to}`] : []));
 
 describe('VRRP timers', () => {
   it('v2: skew and Master_Down_Interval (3.609 s at priority 100 and 1 s)', () => {

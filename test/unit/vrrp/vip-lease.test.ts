@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock, seededRandom } from '../../../src/core/clock.ts';
+import { seededRandom } from '../../../src/core/clock.ts';
 import { vrrpSectionSchema } from '../../../src/vrrp/config-schema.ts';
-import {
-  type MachineAction,
-  type MachineSettings,
-  VrrpInstanceMachine,
-} from '../../../src/vrrp/instance-machine.ts';
+import type { MachineAction, MachineSettings } from '../../../src/vrrp/instance-machine.ts';
 import { longestMasterDownMs, masterDownIntervalMs, vipLeaseMs } from '../../../src/vrrp/vrrp-timers.ts';
+import { HIGHER_IP, LOWER_IP, NO_GARP, newMachine, transitions } from './machine-fixture.ts';
 
 /*
  * VIP leases (issue 7) on the manual clock: the lifetime derived from the timers,
@@ -16,43 +13,17 @@ import { longestMasterDownMs, masterDownIntervalMs, vipLeaseMs } from '../../../
  * that was stopped, and the extra GARP burst after a silent master's lease.
  */
 
-const OWN_IP = 0x0a00000b;
-const LOWER_IP = 0x0a00000a;
-const HIGHER_IP = 0x0a00000c;
-
+/** VRRPv3 at 100 ms with a default VIP lease and a 5-GARP burst on becoming MASTER. */
 function machine(priority: number, settings: Partial<MachineSettings> = {}) {
-  const clock = new ManualClock(1000);
-  const m = new VrrpInstanceMachine(
-    {
-      version: 3,
-      advertIntMs: 100,
-      preempt: true,
-      preemptDelayMs: 0,
-      primaryIp: OWN_IP,
-      downTimerAdverts: 3,
-      lowerPrioNoAdvert: false,
-      higherPrioSendAdvert: false,
-      garp: {
-        masterDelayMs: 0,
-        masterRepeat: 5,
-        masterRefreshMs: 0,
-        masterRefreshRepeat: 1,
-        lowerPrioRepeat: 0,
-        lowerPrioDelayMs: 5000,
-        intervalMs: 0,
-      },
-      syncGrouped: false,
-      vipLease: {},
-      ...settings,
-    },
-    priority,
-    clock,
-  );
-  return { m, clock };
+  return newMachine(priority, {
+    version: 3,
+    advertIntMs: 100,
+    garp: { ...NO_GARP, masterRepeat: 5 },
+    vipLease: {},
+    ...settings,
+  });
 }
 
-const transitions = (actions: readonly MachineAction[]) =>
-  actions.flatMap((a) => (a.type === 'transition' ? [`${a.from}->${a.to}`] : []));
 const count = (actions: readonly MachineAction[], type: MachineAction['type']) =>
   actions.filter((a) => a.type === type).length;
 
