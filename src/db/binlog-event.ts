@@ -41,9 +41,8 @@ export interface EventWriteOptions {
 export function encodeEvent(o: EventWriteOptions, body: Uint8Array): Buffer {
   const length = HEADER_LENGTH + body.length + CHECKSUM_LENGTH;
   const out = Buffer.allocUnsafe(length);
-  writeHeader(out, 0, { ...o, length, flags: o.flags ?? 0 });
   out.set(body, HEADER_LENGTH);
-  out.writeUInt32LE(crc32(out.subarray(0, length - CHECKSUM_LENGTH)), length - CHECKSUM_LENGTH);
+  sealEventAt(out, 0, length, o.type, o.serverId, o.timestamp, o.nextPos, o.flags ?? 0);
   return out;
 }
 
@@ -69,15 +68,6 @@ export function sealEventAt(
   out.writeUInt16LE(flags, at + 17);
   const end = at + length - CHECKSUM_LENGTH;
   out.writeUInt32LE(crc32(out.subarray(at, end)), end);
-}
-
-function writeHeader(buf: Buffer, at: number, h: EventHeader): void {
-  buf.writeUInt32LE(h.timestamp >>> 0, at);
-  buf.writeUInt8(h.type, at + 4);
-  buf.writeUInt32LE(h.serverId >>> 0, at + 5);
-  buf.writeUInt32LE(h.length, at + 9);
-  buf.writeUInt32LE(h.nextPos >>> 0, at + 13);
-  buf.writeUInt16LE(h.flags, at + 17);
 }
 
 export function readHeader(buf: Buffer, at: number): EventHeader {

@@ -19,15 +19,8 @@ import type { Clock } from '../core/clock.ts';
 import { HastackError } from '../core/errors.ts';
 import { sealEventAt, withNextPos } from './binlog-event.ts';
 import { ByteWriter } from './byte-io.ts';
-import { type BinlogEvent, buildEvent, writeBody } from './event-bodies.ts';
-import {
-  BINLOG_VERSION,
-  CHECKSUM_LENGTH,
-  EventType,
-  FIRST_EVENT_POS,
-  HEADER_LENGTH,
-  LOG_MAGIC,
-} from './event-types.ts';
+import { type BinlogEvent, buildEvent, segmentFormatDescription, writeBody } from './event-bodies.ts';
+import { CHECKSUM_LENGTH, EventType, FIRST_EVENT_POS, HEADER_LENGTH, LOG_MAGIC } from './event-types.ts';
 import { GtidSet } from './gtid-set.ts';
 import { fsyncDir, readIndex, writeIndex } from './log-index.ts';
 import { BINLOG_BASENAME, type LogPosition, segmentName, segmentSeq } from './log-names.ts';
@@ -320,22 +313,12 @@ export class BinlogWriter {
     const fd = openSync(path, 'w+');
     const now = this.#nowSec();
     const previousGtids = this.#logged.clone();
-    const fde = buildEvent(
-      {
-        type: EventType.FORMAT_DESCRIPTION,
-        binlogVersion: BINLOG_VERSION,
-        serverVersion: this.#o.serverVersion,
-        createdAt: now,
-        serverUuid: this.#o.serverUuid,
-      },
-      { serverId: this.#o.serverId, timestamp: now, nextPos: 0 },
-    );
-    const fdeEvent = withNextPos(fde, FIRST_EVENT_POS + fde.length);
+    const fdeEvent = segmentFormatDescription(this.#o, now);
     const prev = buildEvent(
       { type: EventType.PREVIOUS_GTIDS, gtids: previousGtids.toString() },
       { serverId: this.#o.serverId, timestamp: now, nextPos: 0 },
     );
-    const prevEvent = withNextPos(prev, FIRST_EVENT_POS + fde.length + prev.length);
+    const prevEvent = withNextPos(prev, FIRST_EVENT_POS + fdeEvent.length + prev.length);
     const header = Buffer.concat([LOG_MAGIC, fdeEvent, prevEvent]);
     writeSync(fd, header, 0, header.length, 0);
     this.#filledTo = header.length;

@@ -104,6 +104,18 @@ export const dbServerSchema = z.strictObject({
   token: z.string().min(16, 'token must be at least 16 characters').optional(),
 });
 
+/** Records `value` in `seen`, reporting an issue at `path` when it was already there. */
+function noteUnique<T>(
+  ctx: z.RefinementCtx,
+  seen: Set<T>,
+  value: T,
+  path: (string | number)[],
+  message: string,
+): void {
+  if (seen.has(value)) ctx.addIssue({ code: 'custom', path, message });
+  seen.add(value);
+}
+
 export const databaseSchema = z
   .strictObject({
     servers: z.array(dbServerSchema).min(1),
@@ -115,20 +127,14 @@ export const databaseSchema = z
     const ids = new Set<number>();
     const ports = new Map<string, string>();
     db.servers.forEach((s, i) => {
-      if (names.has(s.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['servers', i, 'name'],
-          message: `duplicate server name "${s.name}"`,
-        });
-      names.add(s.name);
-      if (ids.has(s.server_id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['servers', i, 'server_id'],
-          message: `duplicate server_id ${s.server_id}: it must be unique in the topology`,
-        });
-      ids.add(s.server_id);
+      noteUnique(ctx, names, s.name, ['servers', i, 'name'], `duplicate server name "${s.name}"`);
+      noteUnique(
+        ctx,
+        ids,
+        s.server_id,
+        ['servers', i, 'server_id'],
+        `duplicate server_id ${s.server_id}: it must be unique in the topology`,
+      );
       for (const key of ['listen', 'http'] as const) {
         const addr = s[key];
         const id = `${addr.host}:${addr.port}`;
@@ -161,13 +167,7 @@ export const databaseSchema = z
     });
     const clusterNames = new Set<string>();
     db.cluster.forEach((c, i) => {
-      if (clusterNames.has(c.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cluster', i, 'name'],
-          message: `duplicate cluster name "${c.name}"`,
-        });
-      clusterNames.add(c.name);
+      noteUnique(ctx, clusterNames, c.name, ['cluster', i, 'name'], `duplicate cluster name "${c.name}"`);
     });
   });
 

@@ -1,11 +1,12 @@
 import { HastackError } from '../core/errors.ts';
-import { decodeEventAt, encodeEvent, type RawEvent } from './binlog-event.ts';
+import { decodeEventAt, encodeEvent, type RawEvent, withNextPos } from './binlog-event.ts';
 import { ByteReader, ByteWriter } from './byte-io.ts';
 import {
   BINLOG_VERSION,
   CHECKSUM_ALG_CRC32,
   EventType,
   eventTypeName,
+  FIRST_EVENT_POS,
   HEADER_LENGTH,
 } from './event-types.ts';
 import { isServerUuid } from './gtid-set.ts';
@@ -206,6 +207,27 @@ export function buildEvent(
   o: { serverId: number; timestamp: number; nextPos: number; flags?: number },
 ): Buffer {
   return encodeEvent({ ...o, type: ev.type }, encodeBody(ev));
+}
+
+/**
+ * The Format_description event that opens every binary and relay log segment,
+ * right after the magic bytes: its next_pos is where the following event starts.
+ */
+export function segmentFormatDescription(
+  o: { serverVersion: string; serverUuid: string; serverId: number },
+  now: number,
+): Buffer {
+  const fde = buildEvent(
+    {
+      type: EventType.FORMAT_DESCRIPTION,
+      binlogVersion: BINLOG_VERSION,
+      serverVersion: o.serverVersion,
+      createdAt: now,
+      serverUuid: o.serverUuid,
+    },
+    { serverId: o.serverId, timestamp: now, nextPos: 0 },
+  );
+  return withNextPos(fde, FIRST_EVENT_POS + fde.length);
 }
 
 /** Decodes every event of a buffer that holds only whole events (tests, small files). */

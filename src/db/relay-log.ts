@@ -11,10 +11,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.ts';
-import { withNextPos } from './binlog-event.ts';
 import { zeroFill } from './binlog-writer.ts';
-import { buildEvent } from './event-bodies.ts';
-import { BINLOG_VERSION, EventType, FIRST_EVENT_POS, LOG_MAGIC } from './event-types.ts';
+import { buildEvent, segmentFormatDescription } from './event-bodies.ts';
+import { EventType, FIRST_EVENT_POS, LOG_MAGIC } from './event-types.ts';
 import { type Gtid, GtidSet } from './gtid-set.ts';
 import { fsyncDir, indexPath, readIndex, writeIndex } from './log-index.ts';
 import { type LogPosition, RELAY_BASENAME, segmentName, segmentSeq } from './log-names.ts';
@@ -171,17 +170,7 @@ export class RelayLog {
     const name = segmentName(RELAY_BASENAME, last === undefined ? 1 : segmentSeq(last.name) + 1);
     const now = Math.floor(this.#o.clock.wallNow() / 1000);
     const opts = { serverId: this.#o.serverId, timestamp: now, nextPos: 0 };
-    const fde = buildEvent(
-      {
-        type: EventType.FORMAT_DESCRIPTION,
-        binlogVersion: BINLOG_VERSION,
-        serverVersion: this.#o.serverVersion,
-        createdAt: now,
-        serverUuid: this.#o.serverUuid,
-      },
-      opts,
-    );
-    const parts = [LOG_MAGIC, withNextPos(fde, FIRST_EVENT_POS + fde.length)];
+    const parts = [LOG_MAGIC, segmentFormatDescription(this.#o, now)];
     if (source !== undefined)
       parts.push(buildEvent({ type: EventType.ROTATE, pos: source.pos, file: source.file }, opts));
     const header = Buffer.concat(parts);

@@ -167,6 +167,23 @@ interface FieldState {
   transferCodings: string[] | undefined;
 }
 
+function newFieldState(): FieldState {
+  return { host: undefined, hostCount: 0, expectContinue: false, transferCodings: undefined };
+}
+
+// Module-level so that parsing a head allocates no closure per message.
+function tooManyRequestFields(): ParseFailure {
+  return new ParseFailure(431, 'HASTACK_HTTP_HEADERS_TOO_LARGE', 'too many header fields');
+}
+
+function tooManyResponseFields(): ParseFailure {
+  return badResponse('too many header fields');
+}
+
+function connectNotSupported(): ParseFailure {
+  return new ParseFailure(405, 'HASTACK_HTTP_METHOD_NOT_ALLOWED', 'CONNECT is not supported');
+}
+
 /**
  * The field lines of `text` from `pos` (just after the start line's CRLF) to the
  * end (which is the blank line's CRLF). Fills `head`; returns a failure or undefined.
@@ -317,14 +334,8 @@ export function parseRequestHead(
   const base = newHead();
   base.versionMinor = minor;
   base.headLength = headEnd - start;
-  const fields: FieldState = {
-    host: undefined,
-    hostCount: 0,
-    expectContinue: false,
-    transferCodings: undefined,
-  };
-  const tooMany = () => new ParseFailure(431, 'HASTACK_HTTP_HEADERS_TOO_LARGE', 'too many header fields');
-  const failure = parseFields(text, lineEnd + 2, base, fields, limits, bad, tooMany);
+  const fields = newFieldState();
+  const failure = parseFields(text, lineEnd + 2, base, fields, limits, bad, tooManyRequestFields);
   if (failure !== undefined) return failure;
 
   const framing = requestFraming(base, fields);
@@ -353,10 +364,7 @@ export function parseRequestHead(
   } else {
     const absolute = parseAbsoluteForm(target);
     if (absolute === undefined) {
-      if (method === 'CONNECT') {
-        return new ParseFailure(405, 'HASTACK_HTTP_METHOD_NOT_ALLOWED', 'CONNECT is not supported');
-      }
-      return bad('invalid request target');
+      return method === 'CONNECT' ? connectNotSupported() : bad('invalid request target');
     }
     // RFC 9112 §3.2.2: the authority of an absolute-form target replaces Host.
     host = absolute.host;
@@ -364,9 +372,7 @@ export function parseRequestHead(
     query = absolute.query;
     absoluteForm = true;
   }
-  if (method === 'CONNECT') {
-    return new ParseFailure(405, 'HASTACK_HTTP_METHOD_NOT_ALLOWED', 'CONNECT is not supported');
-  }
+  if (method === 'CONNECT') return connectNotSupported();
   const head = base as RequestHead;
   head.method = method;
   head.target = target;
@@ -441,15 +447,8 @@ export function parseResponseHead(
   head.headLength = headEnd - start;
   head.status = d0 * 100 + d1 * 10 + d2;
   head.reason = reason;
-  const fields: FieldState = {
-    host: undefined,
-    hostCount: 0,
-    expectContinue: false,
-    transferCodings: undefined,
-  };
-  const failure = parseFields(text, lineEnd + 2, head, fields, limits, badResponse, () =>
-    badResponse('too many header fields'),
-  );
+  const fields = newFieldState();
+  const failure = parseFields(text, lineEnd + 2, head, fields, limits, badResponse, tooManyResponseFields);
   if (failure !== undefined) return failure;
   const codings = fields.transferCodings;
   if (codings !== undefined) {
