@@ -110,15 +110,3 @@ export function lowWord(v: bigint): number {
 export function highWord(v: bigint): number {
   return Number((v >> 32n) & 0xffffffffn);
 }
-
-/** A plain decimal of at most 9 digits with no sign or spaces (meta datalen, binary-safe sizes). */
-export function parseSmallDecimal(buf: Uint8Array, start: number, end: number): number {
-  if (end <= start || end - start > 9) return -1;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c < 48 || c > 57) return -1;
-    v = v * 10 + (c - 48);
-  }
-  return v;
-}

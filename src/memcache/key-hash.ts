@@ -7,11 +7,8 @@ export function murmur3(buf: Uint8Array, start: number, length: number, seed: nu
   const end4 = start + (length & ~3);
   let i = start;
   for (; i < end4; i += 4) {
-    let k = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
+    const k = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+    h ^= scramble(k);
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
@@ -21,18 +18,9 @@ export function murmur3(buf: Uint8Array, start: number, length: number, seed: nu
     if (tail === 3) k ^= buf[i + 2]! << 16;
     if (tail >= 2) k ^= buf[i + 1]! << 8;
     k ^= buf[i]!;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
+    h ^= scramble(k);
   }
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return finalMix(h, length);
 }
 
 /**
@@ -44,11 +32,8 @@ export function murmur3View(view: DataView, start: number, length: number, seed:
   const end4 = start + (length & ~3);
   let i = start;
   for (; i < end4; i += 4) {
-    let k = view.getInt32(i, true);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
+    const k = view.getInt32(i, true);
+    h ^= scramble(k);
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
@@ -58,16 +43,24 @@ export function murmur3View(view: DataView, start: number, length: number, seed:
     if (tail === 3) k ^= view.getUint8(i + 2) << 16;
     if (tail >= 2) k ^= view.getUint8(i + 1) << 8;
     k ^= view.getUint8(i);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
+    h ^= scramble(k);
   }
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return finalMix(h, length);
+}
+
+/** murmur3's per-block mixing of one 32-bit word (body and tail alike). */
+function scramble(k: number): number {
+  const m = Math.imul(k, 0xcc9e2d51);
+  return Math.imul((m << 15) | (m >>> 17), 0x1b873593);
+}
+
+/** murmur3's finalization (fmix32 after folding in the length), as an unsigned 32-bit value. */
+function finalMix(h: number, length: number): number {
+  let x = h ^ length;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
 }

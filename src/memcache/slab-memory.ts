@@ -1,4 +1,5 @@
-import { F_FREE, HEADER_BYTES, META_CLASS_SHIFT, NIL, W_HNEXT, W_META } from './item-layout.ts';
+import { HastackError } from '../core/errors.ts';
+import { F_FREE, META_CLASS_SHIFT, NIL, W_HNEXT, W_META } from './item-layout.ts';
 import type { SlabClassTable } from './slab-classes.ts';
 
 /**
@@ -40,7 +41,11 @@ export class SlabMemory {
     this.classes = classes;
     this.pageSize = classes.pageSize;
     this.unitShift = Math.log2(this.pageSize / 8);
-    if (!Number.isInteger(this.unitShift)) throw new RangeError('page size must be a power of two');
+    if (!Number.isInteger(this.unitShift))
+      throw new HastackError(
+        'HASTACK_MEMCACHED_PAGE_SIZE',
+        `page size ${this.pageSize} is not a power of two`,
+      );
     this.unitMask = (1 << this.unitShift) - 1;
     this.maxPages = this.pagesFor(memoryLimit);
     const n = classes.chunkSizes.length;
@@ -150,5 +155,3 @@ export class SlabMemory {
     return ref < end;
   }
 }
-
-export const ITEM_KEY_OFFSET = HEADER_BYTES;

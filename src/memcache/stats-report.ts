@@ -1,4 +1,4 @@
-import { F_LINKED, SEG_COLD, SEG_HOT, SEG_WARM } from './item-layout.ts';
+import { SEG_COLD, SEG_HOT, SEG_WARM } from './item-layout.ts';
 import type { ItemStore } from './item-store.ts';
 import type { ServerState } from './server-state.ts';
 import { ClassStats } from './store-stats.ts';
@@ -230,16 +230,4 @@ export function connsStats(server: ServerState, emit: StatSink): void {
     emit(`${c.id}:state`, c.state);
     emit(`${c.id}:secs_since_last_cmd`, c.secsSinceLastCmd);
   }
-}
-
-/** Counts of linked items per segment for a class (tests). */
-export function linkedCount(store: ItemStore): number {
-  let n = 0;
-  for (let p = 0; p < store.mem.totalPages; p++) {
-    for (let i = 0; i < store.mem.chunkCount(p); i++) {
-      if (!store.mem.isCut(p, i)) continue;
-      if ((store.itemFlags(store.mem.refAt(p, i)) & F_LINKED) !== 0) n++;
-    }
-  }
-  return n;
 }

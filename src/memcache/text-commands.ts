@@ -27,6 +27,7 @@ import {
   STORED,
 } from './item-store.ts';
 import { isValidTextKey } from './key-check.ts';
+import type { LineTokens } from './line-tokens.ts';
 import { metaCommand } from './meta-commands.ts';
 import { enc } from './reply-buffer.ts';
 import {
@@ -517,34 +518,35 @@ function flushCommand(ctx: CommandContext, buf: Uint8Array): number {
   return DONE;
 }
 
-function verbosityCommand(ctx: CommandContext, buf: Uint8Array): number {
+/**
+ * The line of verbosity and cache_memlimit: `<cmd> <uint32> [noreply]`. Replies
+ * ERROR to a wrong token count and `badNumber` to an argument that is not a
+ * uint32, and returns false then; on true the number is in `parsedNumber`.
+ */
+function uint32ArgLineOk(ctx: CommandContext, buf: Uint8Array, badNumber: Buffer): boolean {
   const t = ctx.tokens;
   if (t.count !== 3 && t.count !== 4) {
     ctx.out.bytes(R_ERROR);
-    return DONE;
+    return false;
   }
-  const noreply = hasNoreply(ctx, buf);
   if (!parseUint32(buf, t.starts[1]!, t.ends[1]!)) {
-    reply(ctx, R_BAD_FORMAT, noreply);
-    return DONE;
+    reply(ctx, badNumber, hasNoreply(ctx, buf));
+    return false;
   }
+  return true;
+}
+
+function verbosityCommand(ctx: CommandContext, buf: Uint8Array): number {
+  if (!uint32ArgLineOk(ctx, buf, R_BAD_FORMAT)) return DONE;
   ctx.server.verbosity = Math.min(parsedNumber, MAX_VERBOSITY);
-  reply(ctx, R_OK, noreply);
+  reply(ctx, R_OK, hasNoreply(ctx, buf));
   return DONE;
 }
 
 function memlimitCommand(ctx: CommandContext, buf: Uint8Array): number {
-  const t = ctx.tokens;
-  if (t.count !== 3 && t.count !== 4) {
-    ctx.out.bytes(R_ERROR);
-    return DONE;
-  }
-  const noreply = hasNoreply(ctx, buf);
-  if (!parseUint32(buf, t.starts[1]!, t.ends[1]!)) {
-    reply(ctx, R_ERROR, noreply);
-    return DONE;
-  }
+  if (!uint32ArgLineOk(ctx, buf, R_ERROR)) return DONE;
   const mb = parsedNumber;
+  const noreply = hasNoreply(ctx, buf);
   if (mb < 8) reply(ctx, R_MEMLIMIT_SMALL, noreply);
   else if (mb > 1_000_000_000) reply(ctx, R_MEMLIMIT_UNITS, noreply);
   else {
@@ -598,10 +600,10 @@ function lruCommand(ctx: CommandContext, buf: Uint8Array): number {
   }
   const noreply = hasNoreply(ctx, buf);
   if (t.is(buf, 1, 'tune') && t.count >= 7) {
-    const hot = Number(Buffer.from(buf.subarray(t.starts[2]!, t.ends[2]!)).toString('latin1'));
-    const warm = Number(Buffer.from(buf.subarray(t.starts[3]!, t.ends[3]!)).toString('latin1'));
-    const hotFactor = Number(Buffer.from(buf.subarray(t.starts[4]!, t.ends[4]!)).toString('latin1'));
-    const warmFactor = Number(Buffer.from(buf.subarray(t.starts[5]!, t.ends[5]!)).toString('latin1'));
+    const hot = tokenAsNumber(t, buf, 2);
+    const warm = tokenAsNumber(t, buf, 3);
+    const hotFactor = tokenAsNumber(t, buf, 4);
+    const warmFactor = tokenAsNumber(t, buf, 5);
     if (![hot, warm, hotFactor, warmFactor].every(Number.isFinite) || hot < 0 || warm < 0) {
       reply(ctx, R_ERROR, noreply);
     } else if (hot + warm > 80) {
@@ -621,6 +623,11 @@ function lruCommand(ctx: CommandContext, buf: Uint8Array): number {
     reply(ctx, R_ERROR, noreply);
   }
   return DONE;
+}
+
+/** Token i read as a JS number (admin commands only: it allocates a string). */
+function tokenAsNumber(t: LineTokens, buf: Uint8Array, i: number): number {
+  return Number(Buffer.from(buf.subarray(t.starts[i]!, t.ends[i]!)).toString('latin1'));
 }
 
 function statsCommand(ctx: CommandContext, buf: Uint8Array): number {

@@ -80,23 +80,43 @@ class ServerConnection {
   }
 
   #connect(): net.Socket {
-    if (this.#socket !== undefined && !this.#socket.destroyed) return this.#socket;
+    if (this.#socket !== undefined) {
+      if (!this.#socket.destroyed) return this.#socket;
+      // Destroyed, its 'close' not run yet: what was in flight on it is lost, fail it before replacing.
+      this.#fail(new HastackError('HASTACK_MEMCACHED_CLIENT_CLOSED', `${this.address}: connection closed`));
+    }
     const socket = net.connect({ host: this.#host, port: this.#port, noDelay: true });
     this.#socket = socket;
     socket.on('data', (chunk) => this.#onData(chunk));
-    socket.on('error', (err) => this.#fail(err));
+    socket.on('error', (err) => {
+      if (!this.#isStale(socket)) this.#fail(err);
+    });
     socket.on('close', () => {
-      if (this.#socket === socket) this.#socket = undefined;
+      // A connection already dropped by #fail closes late: its requests were failed then.
+      if (this.#isStale(socket)) return;
+      this.#socket = undefined;
       this.#fail(new HastackError('HASTACK_MEMCACHED_CLIENT_CLOSED', `${this.address}: connection closed`));
     });
     return socket;
+  }
+
+  /** True for an old socket once a newer connection replaced it. */
+  #isStale(socket: net.Socket): boolean {
+    return this.#socket !== undefined && this.#socket !== socket;
   }
 
   #onData(chunk: Buffer): void {
     this.#reader.push(chunk);
     while (this.#queue.length > 0) {
       const head = this.#queue[0]!;
-      const result = head.read(this.#reader);
+      let result: unknown;
+      try {
+        result = head.read(this.#reader);
+      } catch (err) {
+        // A reply that cannot be parsed: the rest of the stream is unreadable, drop the connection.
+        this.#fail(err as Error);
+        return;
+      }
       if (result === undefined) return;
       this.#queue.shift();
       clearTimeout(head.timer);
@@ -116,6 +136,7 @@ class ServerConnection {
     }
     this.#socket?.destroy();
     this.#socket = undefined;
+    this.#reader.clear();
   }
 
   close(): void {
@@ -315,7 +336,9 @@ export class MemcacheClient {
 
   async #arith(command: string, key: string, delta: bigint | number): Promise<bigint | undefined> {
     const line = await this.#line(key, `${command} ${key} ${delta}\r\n`);
-    return line === 'NOT_FOUND' ? undefined : BigInt(line.trim());
+    if (line === 'NOT_FOUND') return undefined;
+    if (!/^\s*\d{1,20}\s*$/.test(line)) throw replyError(line);
+    return BigInt(line.trim());
   }
 }
 

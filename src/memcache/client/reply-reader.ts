@@ -1,7 +1,10 @@
+import { HastackError } from '../../core/errors.ts';
+
 /**
  * Incremental reader of text-protocol replies for the client: bytes in, whole
  * replies out. Pure; it never guesses: a reply is returned only once all of it
- * arrived (`undefined` means "need more bytes").
+ * arrived (`undefined` means "need more bytes"). A malformed VALUE line throws
+ * HASTACK_MEMCACHED_CLIENT_BAD_REPLY: the stream cannot be followed after it.
  */
 export interface RetrievedValue {
   key: string;
@@ -41,6 +44,11 @@ export class ReplyReader {
       if (line === 'END') return { kind: 'values', values };
       if (!line.startsWith('VALUE ')) return { kind: 'error', line };
       const [, key, flags, bytes, cas] = line.split(' ');
+      if (!key || !isDigits(flags) || !isDigits(bytes) || (cas !== undefined && !isDigits(cas)))
+        throw new HastackError(
+          'HASTACK_MEMCACHED_CLIENT_BAD_REPLY',
+          `malformed reply line "${line.slice(0, 80)}"`,
+        );
       const n = Number(bytes);
       if (this.#buf.length - this.#pos < n + 2) return this.#rewind(start);
       const value = Buffer.from(this.#buf.subarray(this.#pos, this.#pos + n));
@@ -68,8 +76,18 @@ export class ReplyReader {
     }
   }
 
+  /** Drops everything buffered (the connection it came from is gone). */
+  clear(): void {
+    this.#buf = Buffer.alloc(0);
+    this.#pos = 0;
+  }
+
   #rewind(start: number): undefined {
     this.#pos = start;
     return undefined;
   }
+}
+
+function isDigits(text: string | undefined): text is string {
+  return text !== undefined && /^\d{1,20}$/.test(text);
 }

@@ -292,6 +292,25 @@ describe('key hash', () => {
     assert.equal(murmur3(Buffer.from('hello'), 0, 5, 0), 0x248bfa47);
   });
 
+  it('matches the reference MurmurHash3_x86_32 vectors (every tail length, seeds with the top bit set)', () => {
+    const vectors: [string, number, number][] = [
+      ['', 0, 0],
+      ['', 1, 0x514e28b7],
+      ['', 0xffffffff, 0x81f16f39],
+      ['\0\0\0\0', 0, 0x2362f9de],
+      ['aaaa', 0x9747b28c, 0x5a97808a],
+      ['abc', 0, 0xb3dd93fa],
+      ['Hello, world!', 0x9747b28c, 0x24884cba],
+      ['The quick brown fox jumps over the lazy dog', 0x9747b28c, 0x2fa826cd],
+    ];
+    for (const [text, seed, expected] of vectors) {
+      const buf = Buffer.from(text, 'latin1');
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      assert.equal(murmur3(buf, 0, buf.length, seed), expected, text);
+      assert.equal(murmur3View(view, 0, buf.length, seed), expected, text);
+    }
+  });
+
   it('finds keys that differ only in their last bytes, whatever their length', () => {
     // Two buckets: every lookup walks a chain of same-length keys.
     const { store } = makeStore({ hashPowerInit: 1 });

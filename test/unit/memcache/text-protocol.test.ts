@@ -76,6 +76,11 @@ const CASES: [name: string, input: string, expected: string][] = [
     'slabs\r\nslabs automove 1\r\nlru_crawler crawl all\r\nlru_crawler foo\r\nlru tune 10 20 0.1 2\r\nlru tune 50 50 0.1 2\r\nlru foo\r\nshutdown\r\ncache_memlimit\r\ncache_memlimit 4\r\ncache_memlimit 100\r\ncache_memlimit abc\r\n',
     'ERROR\r\nOK\r\nOK\r\nERROR\r\nOK\r\nERROR hot and warm pcts must not exceed 80\r\nERROR\r\nERROR: shutdown not enabled\r\nERROR\r\nMEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\nOK\r\nERROR\r\n',
   ],
+  [
+    'verbosity/cache_memlimit argument errors',
+    'verbosity x\r\nverbosity x noreply\r\nverbosity 9\r\ncache_memlimit 4 noreply\r\ncache_memlimit abc noreply\r\ncache_memlimit 2000000000\r\nlru tune x 1 1 1\r\nlru tune 1 1 0 1\r\n',
+    'CLIENT_ERROR bad command line format\r\nOK\r\nMEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\nERROR\r\nERROR hot/warm age factors must be greater than 0\r\n',
+  ],
   ['version', 'version\r\n', 'VERSION 1.6.18-hastack\r\n'],
   ['LF-only line endings', 'set a 0 0 1\nx\r\nget a\n', 'STORED\r\nVALUE a 0 1\r\nx\r\nEND\r\n'],
   [
