@@ -283,7 +283,7 @@ export class DbServer {
       clock: this.#clock,
       warn: (m) => this.#logger.warn(m),
     });
-    const unsubscribe = relay.onFlushed((f) => this.#replica?.sql?.publish(f.segments));
+    const unsubscribe = relay.onWritten((segments) => this.#replica?.sql?.publish(segments));
     this.#replica = { relay, io: undefined, sql: undefined, unsubscribe };
     await this.#startSql();
     if (this.#settings.source !== null) this.#startIo();
@@ -298,7 +298,7 @@ export class DbServer {
         name: this.#cfg.name,
         dbFile: this.#layout.dbFile,
         relayDir: this.#layout.relayDir,
-        segments: r.relay.segments(),
+        segments: r.relay.writtenSegments(),
         binlog: this.#binlogFiles(),
       },
       {
@@ -323,7 +323,7 @@ export class DbServer {
     try {
       await sql.started();
       // Segments written while the worker was starting.
-      sql.publish(r.relay.segments());
+      sql.publish(r.relay.writtenSegments());
     } catch {
       // The error is in Last_SQL_Error.
     }

@@ -21,8 +21,8 @@ import { checkMagic, scanSegment } from './log-scan.ts';
 
 /*
  * The replica's relay log: the I/O thread appends whole transactions received
- * from the source and fsyncs them (one fsync per batch) before it acknowledges
- * them or tells the SQL thread they exist. Each segment starts with this
+ * from the source, tells the SQL thread at once, and fsyncs them (one fsync per
+ * batch) before it acknowledges them. Each segment starts with this
  * server's Format_desc and a Rotate naming the source file it continues, so the
  * SQL thread always knows the source coordinates. At startup a torn tail of the
  * last segment (a crash during a write) is cut off; complete transactions are
@@ -67,9 +67,16 @@ export class RelayLog {
   #retrieved = new GtidSet();
   #lastSource: LogPosition | undefined;
   #queue: RelayAppend[] = [];
-  #flushing: Promise<void> | undefined;
+  /** Written, not yet covered by a finished fdatasync. */
+  #unsynced: RelayAppend[] = [];
+  #writeScheduled = false;
+  #syncing = false;
+  #idleWaiters: (() => void)[] = [];
   #error: Error | undefined;
   #listeners: ((f: RelayFlushed) => void)[] = [];
+  #writtenListeners: ((segments: RelaySegment[]) => void)[] = [];
+  /** End of the bytes written to the open segment (≥ its durable size). */
+  #written = 0;
   #appends = 0;
   #filledTo = 0;
   #durableAppends = 0;
@@ -177,6 +184,7 @@ export class RelayLog {
     const fd = openSync(join(this.#o.dir, name), 'w');
     writeSync(fd, header, 0, header.length, 0);
     this.#filledTo = header.length;
+    this.#written = header.length;
     fsyncSync(fd);
     this.#fd = fd;
     this.#segments.push({ name, size: header.length });
@@ -187,19 +195,24 @@ export class RelayLog {
     );
     fsyncDir(this.#o.dir);
     this.#emit();
+    this.#emitWritten();
   }
 
   /**
    * Queues whole events (a transaction or a Rotate) for the next write. Everything
-   * queued in one event-loop turn is written and fdatasynced together; what arrives
-   * while that fdatasync runs forms the next batch.
+   * queued in one event-loop turn is written together at once, even while an
+   * earlier batch's fdatasync runs; one fdatasync at a time covers everything
+   * written before it started.
    */
   append(item: RelayAppend): void {
     if (this.#error !== undefined) throw this.#error;
     this.#appends++;
     this.#queue.push(item);
-    this.#flushing ??= new Promise<void>((resolve) => {
-      setImmediate(() => this.#drain(resolve));
+    if (this.#writeScheduled) return;
+    this.#writeScheduled = true;
+    setImmediate(() => {
+      this.#writeScheduled = false;
+      this.#writeQueued();
     });
   }
 
@@ -210,62 +223,117 @@ export class RelayLog {
 
   /** Resolves when everything queued is durable (rejects if a write failed). */
   async idle(): Promise<void> {
-    while (this.#flushing !== undefined) await this.#flushing;
+    while (!this.#isIdle()) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#error !== undefined) throw this.#error;
   }
 
-  /**
-   * Writes the queued batch and fdatasyncs it on the thread pool, so the event loop
-   * keeps receiving events and answering reads during the sync; only then are the
-   * bytes published (SQL thread, semi-sync ACK). Batches run one after another.
-   */
-  #drain(done: () => void): void {
-    const batch = this.#queue;
+  #isIdle(): boolean {
+    if (this.#error !== undefined) return true;
+    return !this.#writeScheduled && !this.#syncing && this.#queue.length === 0 && this.#unsynced.length === 0;
+  }
+
+  #settleIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #fail(err: unknown): void {
+    this.#error ??= err as Error;
     this.#queue = [];
-    const finish = (err?: unknown) => {
-      if (err !== undefined) this.#error = err as Error;
-      this.#flushing = undefined;
-      done();
-    };
-    if (batch.length === 0 || this.#error !== undefined) {
-      finish();
+    this.#settleIdle();
+  }
+
+  /**
+   * Writes the queued batch and publishes it to the SQL thread at once (as MySQL's
+   * SQL thread reads what the I/O thread wrote, before any sync), then fdatasyncs
+   * on the thread pool. Applying before the sync is safe: a killed process loses
+   * nothing the kernel has, and after an OS crash the transactions applied from a
+   * lost tail are in the executed GTID set, which the I/O thread asks the source to
+   * skip. Acknowledgements (semi-sync) and the retrieved set wait for the sync.
+   */
+  #writeQueued(): void {
+    if (this.#error !== undefined || this.#queue.length === 0) {
+      this.#settleIdle();
       return;
     }
     const seg = this.#segments[this.#segments.length - 1];
+    // The segment is full: rotate once what it holds is durable (the sync's callback comes back here).
+    if (seg !== undefined && this.#written >= this.#o.maxSize) {
+      if (!this.#syncing) this.#sync();
+      return;
+    }
+    const batch = this.#queue;
+    this.#queue = [];
     const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((b) => b.bytes));
     try {
       if (this.#fd === -1 || seg === undefined) throw new Error('relay log has no open segment');
       // Zeros ahead of the data, like binary log segments: a cheaper fdatasync per batch.
-      this.#filledTo = zeroFill(this.#fd, this.#filledTo, seg.size + bytes.length);
-      let written = 0;
-      while (written < bytes.length)
-        written += writeSync(this.#fd, bytes, written, bytes.length - written, seg.size + written);
+      this.#filledTo = zeroFill(this.#fd, this.#filledTo, this.#written + bytes.length);
+      let done = 0;
+      while (done < bytes.length)
+        done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#written + done);
     } catch (err) {
-      finish(err);
+      this.#fail(err);
       return;
     }
+    this.#written += bytes.length;
+    for (const item of batch) this.#unsynced.push(item);
+    this.#emitWritten();
+    if (!this.#syncing) this.#sync();
+  }
+
+  #sync(): void {
+    const seg = this.#segments[this.#segments.length - 1]!;
+    const upTo = this.#written;
+    const items = this.#unsynced;
+    this.#unsynced = [];
+    this.#syncing = true;
     fdatasync(this.#fd, (syncErr) => {
+      this.#syncing = false;
       if (syncErr !== null) {
-        finish(syncErr);
+        this.#fail(syncErr);
         return;
       }
       try {
-        seg!.size += bytes.length;
-        for (const item of batch) {
+        seg.size = upTo;
+        for (const item of items) {
           if (item.gtid !== undefined) this.#retrieved.add(item.gtid.uuid, item.gtid.seq);
           this.#lastSource = item.source;
         }
-        this.#durableAppends += batch.length;
-        this.#emit();
-        // Rotate between transactions only: every queued item is whole.
-        if (seg!.size >= this.#o.maxSize) this.#openSegment(this.#lastSource);
+        this.#durableAppends += items.length;
+        if (items.length > 0) this.#emit();
+        // Rotate between transactions only (every written item is whole), once all of it is durable.
+        if (this.#unsynced.length === 0 && seg.size >= this.#o.maxSize) this.#openSegment(this.#lastSource);
       } catch (err) {
-        finish(err);
+        this.#fail(err);
         return;
       }
-      if (this.#queue.length > 0) this.#drain(done);
-      else finish();
+      if (this.#unsynced.length > 0) this.#sync();
+      else this.#writeQueued();
     });
+  }
+
+  /** Segments with the bytes written so far (durable or not): what the SQL thread may read. */
+  writtenSegments(): RelaySegment[] {
+    const out = this.segments();
+    const last = out[out.length - 1];
+    if (last !== undefined && this.#fd !== -1) last.size = this.#written;
+    return out;
+  }
+
+  onWritten(listener: (segments: RelaySegment[]) => void): () => void {
+    this.#writtenListeners.push(listener);
+    return () => {
+      this.#writtenListeners = this.#writtenListeners.filter((l) => l !== listener);
+    };
+  }
+
+  #emitWritten(): void {
+    if (this.#writtenListeners.length === 0) return;
+    const segments = this.writtenSegments();
+    for (const l of this.#writtenListeners) l(segments);
   }
 
   #emit(): void {
@@ -311,10 +379,13 @@ export class RelayLog {
       // Already gone.
     }
     this.#segments = [];
+    this.#queue = [];
+    this.#unsynced = [];
     this.#retrieved = new GtidSet();
     this.#lastSource = undefined;
     this.#error = undefined;
     this.#emit();
+    this.#emitWritten();
   }
 
   #closeHandle(): void {
@@ -322,6 +393,8 @@ export class RelayLog {
     const seg = this.#segments[this.#segments.length - 1];
     try {
       if (seg !== undefined) {
+        // Up to what was written (whole transactions, maybe applied already): the zeros go.
+        seg.size = this.#written;
         ftruncateSync(this.#fd, seg.size);
         fsyncSync(this.#fd);
       }

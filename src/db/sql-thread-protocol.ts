@@ -35,7 +35,13 @@ export interface SqlProgress {
 }
 
 export type FromSqlThread =
-  | { type: 'started'; progress: SqlProgress; recovered: number }
+  | {
+      type: 'started';
+      progress: SqlProgress;
+      recovered: number;
+      /** Applied bytes missing from the relay log's end (an OS crash took its unsynced tail). */
+      relayTailLost: number;
+    }
   | { type: 'progress'; progress: SqlProgress }
   /** A relay segment is fully applied and can be purged. */
   | { type: 'segment-done'; name: string }

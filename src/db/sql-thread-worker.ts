@@ -17,7 +17,7 @@ import { wallMicros } from './wall-clock.ts';
 
 /*
  * The replica's applier (MySQL's SQL thread) in a worker thread: reads the relay
- * log up to what the I/O thread has made durable, applies each transaction with
+ * log up to what the I/O thread has written, applies each transaction with
  * its position in the same SQLite transaction, re-logs it into this server's
  * binary log, and stops at the first corrupt or truncated event or failed
  * statement instead of applying garbage.
@@ -82,8 +82,14 @@ async function main(): Promise<void> {
       pos = at;
     };
     const initial = segments.find((s) => s.name === state.relayLogFile);
-    if (initial !== undefined) startAt(initial, Math.max(state.relayLogPos, FIRST_EVENT_POS));
-    else startAt(segments[0], FIRST_EVENT_POS);
+    let relayTailLost = 0;
+    if (initial !== undefined) {
+      const at = Math.max(state.relayLogPos, FIRST_EVENT_POS);
+      // Applied from bytes an OS crash took before their fsync: they are in the executed
+      // set, which the I/O thread asks the source to skip, so going on from the end is exact.
+      relayTailLost = Math.max(0, at - initial.size);
+      startAt(initial, at - relayTailLost);
+    } else startAt(segments[0], FIRST_EVENT_POS);
 
     const progress = (): SqlProgress => ({
       executed: applier.executed.toString(),
@@ -95,7 +101,7 @@ async function main(): Promise<void> {
       binlog: log.current(),
       caughtUp,
     });
-    post({ type: 'started', progress: progress(), recovered: recovered.length });
+    post({ type: 'started', progress: progress(), recovered: recovered.length, relayTailLost });
 
     /** Applies what is available; returns true if it made progress. */
     const step = (): boolean => {

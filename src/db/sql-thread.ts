@@ -6,7 +6,7 @@ import type { FromSqlThread, SqlProgress, SqlThreadInit } from './sql-thread-pro
 
 /*
  * The main thread's handle on the SQL thread worker: starts it, forwards what the
- * relay log made durable, and relays progress, purgeable segments and errors.
+ * relay log has written, and relays progress, purgeable segments and errors.
  */
 
 const WORKER_URL = new URL(
@@ -58,6 +58,11 @@ export class SqlThread {
         case 'started':
           if (m.recovered > 0)
             logger.info({ recovered: m.recovered }, 'applied transactions found in the binary log');
+          if (m.relayTailLost > 0)
+            logger.warn(
+              { bytes: m.relayTailLost },
+              'the relay log lost applied transactions at its end (OS crash before their fsync); going on after them',
+            );
           handlers.onProgress(m.progress);
           resolveStarted(m.progress);
           break;

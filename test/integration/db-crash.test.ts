@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { seededRandom } from '../../src/core/clock.ts';
 import { checksum, DbProcess, execute, queryRows, tempDir, waitCaughtUp } from './db-helpers.ts';
@@ -80,5 +82,50 @@ describe('database: replica killed with SIGKILL during apply', () => {
     const st = await replica.status();
     assert.equal(st.replica?.sqlRunning, 'Yes');
     assert.equal(st.replica?.lastSqlError, undefined);
+  });
+
+  it('an OS crash that took the relay log’s unsynced, already applied tail: no error, no gap, no repeat', async () => {
+    // The SQL thread applies what the I/O thread wrote before its fsync ends. After an OS
+    // crash the relay log may end before the applied position (kill -9 keeps the page
+    // cache, so a cut stands in for the lost tail).
+    await execute(source.target, [
+      'CREATE TABLE IF NOT EXISTS seq (id INTEGER PRIMARY KEY, note TEXT)',
+      'CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)',
+      'INSERT OR IGNORE INTO counter VALUES (1, 0)',
+    ]);
+    const before = Number((await queryRows(source.target, 'SELECT count(*) FROM seq'))[0]![0]);
+    const n0 = Number((await queryRows(source.target, 'SELECT n FROM counter'))[0]![0]);
+    for (let id = before + 1; id <= before + 10; id++)
+      await execute(source.target, [
+        ['INSERT INTO seq (id, note) VALUES (?, ?)', id, `row ${id}`],
+        'UPDATE counter SET n = n + 1 WHERE id = 1',
+      ]);
+    await waitCaughtUp(source.target, replica.target);
+    const applied = (await replica.status()).replica!;
+    await replica.kill9();
+    // One byte short of the applied position: the last applied transaction is torn, and
+    // recovery cuts it off.
+    const segment = join(replica.dataDir, 'relay', applied.relayLogFile);
+    assert.ok(statSync(segment).size >= applied.relayLogPos);
+    truncateSync(segment, applied.relayLogPos - 1);
+    replica.output = '';
+    await replica.start();
+    for (let id = before + 11; id <= before + 15; id++)
+      await execute(source.target, [
+        ['INSERT INTO seq (id, note) VALUES (?, ?)', id, `row ${id}`],
+        'UPDATE counter SET n = n + 1 WHERE id = 1',
+      ]);
+    await waitCaughtUp(source.target, replica.target);
+    const ids = (await queryRows(replica.target, 'SELECT id FROM seq ORDER BY id')).map((r) => r[0]);
+    assert.deepEqual(
+      ids,
+      Array.from({ length: before + 15 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(await queryRows(replica.target, 'SELECT n FROM counter'), [[n0 + 15]]);
+    assert.equal(await checksum(replica.target), await checksum(source.target));
+    const st = await replica.status();
+    assert.equal(st.replica?.sqlRunning, 'Yes');
+    assert.equal(st.replica?.lastSqlError, undefined);
+    assert.match(replica.output, /the relay log lost applied transactions at its end/);
   });
 });

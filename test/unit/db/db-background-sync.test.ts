@@ -130,6 +130,64 @@ describe('background checkpoints and syncs', () => {
     src.close();
   });
 
+  it('relay batches reach the SQL thread as written, before their fdatasync; rotation waits until durable', async () => {
+    const d = dir();
+    const src = binlog(dir());
+    const first = tx(src, 1);
+    const txSize = first.end - first.start;
+    const relay = RelayLog.recover({
+      dir: d,
+      serverId: 2,
+      serverUuid: UUID,
+      serverVersion: 't',
+      // Rotates every few transactions.
+      maxSize: 200 + 2 * txSize,
+      clock: new ManualClock(),
+    });
+    const seen: { kind: 'written' | 'durable'; total: number; appends?: number }[] = [];
+    const total = (segs: { size: number }[]) => segs.reduce((n, x) => n + x.size, 0);
+    relay.onWritten((segs) => seen.push({ kind: 'written', total: total(segs) }));
+    relay.onFlushed((f) => seen.push({ kind: 'durable', total: total(f.segments), appends: f.durableAppends }));
+    await relay.startSegment({ file: 'binlog.000001', pos: 4 });
+    const item = (seq: number) => {
+      const r = seq === 1 ? first : tx(src, seq);
+      return {
+        bytes: Buffer.from(readFileSync(src.segmentPath(r.file)).subarray(r.start, r.end)),
+        gtid: { uuid: UUID, seq },
+        source: { file: 'binlog.000001', pos: r.end },
+      };
+    };
+    relay.append(item(1));
+    // The batch is written (and published) in the next turn; its fdatasync ends later.
+    await new Promise((resolve) => setImmediate(resolve));
+    const published = seen.findIndex((e) => e.kind === 'written' && e.total > 0);
+    const durable = seen.findIndex((e) => e.kind === 'durable' && (e.appends ?? 0) > 0);
+    assert.ok(published !== -1, 'written and published in the turn after append()');
+    assert.ok(durable === -1 || durable > published, 'published before it was durable');
+    for (let seq = 2; seq <= 8; seq++) {
+      relay.append(item(seq));
+      if (seq % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await relay.idle();
+    assert.equal(relay.retrieved.toString(), `${UUID}:1-8`);
+    assert.deepEqual(relay.writtenSegments(), relay.segments(), 'idle: everything written is durable');
+    await relay.close();
+    const segs = relay.segments();
+    assert.ok(segs.length >= 3, `rotated (${segs.length} segments)`);
+    let groups = 0;
+    for (const seg of segs) {
+      const buf = readFileSync(join(d, seg.name));
+      assert.equal(buf.length, seg.size, `${seg.name}: no zeros left past the last event`);
+      const scan = scanSegment(buf, seg.name);
+      assert.equal(scan.tail, undefined, `${seg.name} holds whole transactions only`);
+      groups += scan.groups.length;
+    }
+    assert.equal(groups, 8);
+    const written = seen.filter((e) => e.kind === 'written').map((e) => e.total);
+    for (let i = 1; i < written.length; i++) assert.ok(written[i]! >= written[i - 1]!, 'published sizes only grow');
+    src.close();
+  });
+
   it("a replica's binary log syncs in the background and reports what became durable", async () => {
     const durable: DurableChunk[] = [];
     const w2 = BinlogWriter.recover({
