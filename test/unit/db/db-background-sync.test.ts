@@ -147,7 +147,9 @@ describe('background checkpoints and syncs', () => {
     const seen: { kind: 'written' | 'durable'; total: number; appends?: number }[] = [];
     const total = (segs: { size: number }[]) => segs.reduce((n, x) => n + x.size, 0);
     relay.onWritten((segs) => seen.push({ kind: 'written', total: total(segs) }));
-    relay.onFlushed((f) => seen.push({ kind: 'durable', total: total(f.segments), appends: f.durableAppends }));
+    relay.onFlushed((f) =>
+      seen.push({ kind: 'durable', total: total(f.segments), appends: f.durableAppends }),
+    );
     await relay.startSegment({ file: 'binlog.000001', pos: 4 });
     const item = (seq: number) => {
       const r = seq === 1 ? first : tx(src, seq);
@@ -184,7 +186,8 @@ describe('background checkpoints and syncs', () => {
     }
     assert.equal(groups, 8);
     const written = seen.filter((e) => e.kind === 'written').map((e) => e.total);
-    for (let i = 1; i < written.length; i++) assert.ok(written[i]! >= written[i - 1]!, 'published sizes only grow');
+    for (let i = 1; i < written.length; i++)
+      assert.ok(written[i]! >= written[i - 1]!, 'published sizes only grow');
     src.close();
   });
 
