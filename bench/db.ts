@@ -70,6 +70,9 @@ const HELP = `Usage: npm run bench:db -- [options]     (or: node bench/db.ts [op
   --duration D        measured seconds of one throughput run (default 5s; env BENCH_DURATION)
   --lag-duration D    measured seconds of one lag run (default 10s; env BENCH_LAG_DURATION)
   --warmup D          unmeasured lead-in of every run (default 2s; env BENCH_WARMUP)
+  --lag-settle D      unmeasured writes and polls at the rate once per lag target before its
+                      first run, so no run measures a cold JIT or growing files (default 15s;
+                      env BENCH_LAG_SETTLE)
   --rate N            writes per second in the lag runs (default 1000; env BENCH_RATE)
   --runs N            runs per target, interleaved; medians are reported (default 3; env BENCH_RUNS)
   --parts LIST        throughput,lag (default both; env BENCH_PARTS)
@@ -88,6 +91,7 @@ interface Options {
   durationSec: number;
   lagDurationSec: number;
   warmupSec: number;
+  lagSettleSec: number;
   rate: number;
   runs: number;
   parts: (typeof PARTS)[number][];
@@ -99,7 +103,14 @@ interface Options {
 }
 
 function readOptions(argv: string[]): Options | undefined {
-  const values = parseBenchArgs(argv, ['lag-duration', 'rate', 'parts', 'lag-targets', 'throughput-mode']);
+  const values = parseBenchArgs(argv, [
+    'lag-duration',
+    'lag-settle',
+    'rate',
+    'parts',
+    'lag-targets',
+    'throughput-mode',
+  ]);
   if (values === undefined) return undefined;
   const method = methodOptions(values, 'db', 5);
   // Spelled out: the JSON records the options object as it is, in this order.
@@ -107,6 +118,7 @@ function readOptions(argv: string[]): Options | undefined {
     durationSec: method.durationSec,
     lagDurationSec: secondsOption('lag-duration', values['lag-duration'], 'BENCH_LAG_DURATION', 10),
     warmupSec: method.warmupSec,
+    lagSettleSec: secondsOption('lag-settle', values['lag-settle'], 'BENCH_LAG_SETTLE', 15),
     rate: intOption('rate', values.rate, 'BENCH_RATE', 1000),
     runs: method.runs,
     parts: listOption('parts', values.parts, 'BENCH_PARTS', PARTS),
@@ -649,6 +661,13 @@ async function main(): Promise<number> {
         versions[t] = setup.version;
       }
       let nextId = 1;
+      // Once per target, as long as a few runs: the first measured run of a fresh server
+      // otherwise pays for JIT warm-up and files growing to their working size.
+      for (const t of o.lagTargets)
+        if (o.lagSettleSec > 0) {
+          log(`  settling ${t}: ${o.lagSettleSec}s at ${o.rate} writes/s`);
+          nextId += (await measureLag(setups.get(t)!.driver, o.rate, o.lagSettleSec, nextId)).sent;
+        }
       await interleavedRuns(
         o.lagTargets,
         o.runs,
