@@ -60,8 +60,13 @@ const relayLogSchema = z
     max_size: byteSize.default(16 * MIB),
     /** Delete relay segments once applied (relay_log_purge). */
     purge: z.boolean().default(true),
+    /**
+     * Longest wait of written relay bytes for their fdatasync when the source asks for no
+     * acknowledgement (MySQL's sync_relay_log, by time); 0 = every batch. Semi-sync: every batch.
+     */
+    sync_interval: duration.default(10),
   })
-  .default({ max_size: 16 * MIB, purge: true });
+  .default({ max_size: 16 * MIB, purge: true, sync_interval: 10 });
 
 const semiSyncSchema = z
   .strictObject({

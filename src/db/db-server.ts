@@ -280,6 +280,7 @@ export class DbServer {
       serverUuid: this.#uuid,
       serverVersion: SERVER_VERSION,
       maxSize: this.#cfg.relay_log.max_size,
+      syncIntervalMs: this.#cfg.relay_log.sync_interval,
       clock: this.#clock,
       warn: (m) => this.#logger.warn(m),
     });

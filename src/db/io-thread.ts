@@ -256,6 +256,7 @@ export class IoThread {
       this.#lastError = undefined;
       this.#backoff.reset();
       if (w.semiSync) {
+        relay.setAckWanted(true);
         unsubscribe = relay.onFlushed((f) => {
           const s = f.source;
           // Acknowledge only positions this connection received (never coordinates of a previous source).
@@ -382,6 +383,7 @@ export class IoThread {
     } finally {
       clearTimeout(idleTimer);
       unsubscribe?.();
+      relay.setAckWanted(false);
       socket.destroy();
       this.#socket = undefined;
       // Whole transactions already queued stay; a partial one is dropped and fetched again.

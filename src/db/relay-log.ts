@@ -41,6 +41,12 @@ export interface RelayLogOptions {
   serverUuid: string;
   serverVersion: string;
   maxSize: number;
+  /**
+   * Longest time written bytes wait for their fdatasync while nobody waits for an
+   * acknowledgement (MySQL's sync_relay_log, by time): 0 syncs every batch. A source
+   * that asks for acknowledgements (semi-sync) gets a sync per batch regardless.
+   */
+  syncIntervalMs?: number;
   clock: Clock;
   warn?: (message: string) => void;
 }
@@ -77,6 +83,10 @@ export class RelayLog {
   #writtenListeners: ((segments: RelaySegment[]) => void)[] = [];
   /** End of the bytes written to the open segment (≥ its durable size). */
   #written = 0;
+  /** A source waits for acknowledgements (semi-sync): sync every batch. */
+  #ackWanted = false;
+  #syncTimer: NodeJS.Timeout | undefined;
+  #lastSyncAt = Number.NEGATIVE_INFINITY;
   #appends = 0;
   #filledTo = 0;
   #durableAppends = 0;
@@ -223,6 +233,7 @@ export class RelayLog {
 
   /** Resolves when everything queued is durable (rejects if a write failed). */
   async idle(): Promise<void> {
+    if (this.#syncTimer !== undefined && !this.#syncing) this.#sync();
     while (!this.#isIdle()) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#error !== undefined) throw this.#error;
   }
@@ -242,7 +253,35 @@ export class RelayLog {
   #fail(err: unknown): void {
     this.#error ??= err as Error;
     this.#queue = [];
+    this.#clearSyncTimer();
     this.#settleIdle();
+  }
+
+  /** Semi-sync: a connected source waits for acknowledgements, so every batch is synced at once. */
+  setAckWanted(wanted: boolean): void {
+    this.#ackWanted = wanted;
+    if (wanted && this.#syncTimer !== undefined && !this.#syncing) this.#sync();
+  }
+
+  /** Syncs now, or schedules it within the sync interval (no timer while one is pending). */
+  #syncSoon(): void {
+    if (this.#syncing || this.#unsynced.length === 0) return;
+    const interval = this.#o.syncIntervalMs ?? 0;
+    const now = this.#ackWanted || interval <= 0 || this.#idleWaiters.length > 0;
+    const wait = now ? 0 : this.#lastSyncAt + interval - this.#o.clock.now();
+    if (wait <= 0) {
+      this.#sync();
+      return;
+    }
+    this.#syncTimer ??= setTimeout(() => {
+      this.#syncTimer = undefined;
+      this.#syncSoon();
+    }, wait);
+  }
+
+  #clearSyncTimer(): void {
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
   }
 
   /**
@@ -281,10 +320,12 @@ export class RelayLog {
     this.#written += bytes.length;
     for (const item of batch) this.#unsynced.push(item);
     this.#emitWritten();
-    if (!this.#syncing) this.#sync();
+    this.#syncSoon();
   }
 
   #sync(): void {
+    this.#clearSyncTimer();
+    this.#lastSyncAt = this.#o.clock.now();
     const seg = this.#segments[this.#segments.length - 1]!;
     const upTo = this.#written;
     const items = this.#unsynced;
@@ -310,8 +351,10 @@ export class RelayLog {
         this.#fail(err);
         return;
       }
-      if (this.#unsynced.length > 0) this.#sync();
-      else this.#writeQueued();
+      if (this.#unsynced.length > 0) this.#syncSoon();
+      // A full segment waits for its sync to rotate: the queued batch goes now.
+      if (this.#queue.length > 0) this.#writeQueued();
+      else this.#settleIdle();
     });
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ManualClock } from '../../../src/core/clock.ts';
+import { ManualClock, systemClock } from '../../../src/core/clock.ts';
 import { BinlogWriter, type DurableChunk } from '../../../src/db/binlog-writer.ts';
 import { Checkpointer } from '../../../src/db/checkpointer.ts';
 import { EventType } from '../../../src/db/event-types.ts';
@@ -188,6 +188,57 @@ describe('background checkpoints and syncs', () => {
     const written = seen.filter((e) => e.kind === 'written').map((e) => e.total);
     for (let i = 1; i < written.length; i++)
       assert.ok(written[i]! >= written[i - 1]!, 'published sizes only grow');
+    src.close();
+  });
+
+  it('without acknowledgements relay fdatasyncs wait for the sync interval; idle() and semi-sync sync at once', async () => {
+    const d = dir();
+    const src = binlog(dir());
+    const relay = RelayLog.recover({
+      dir: d,
+      serverId: 2,
+      serverUuid: UUID,
+      serverVersion: 't',
+      maxSize: 1 << 20,
+      syncIntervalMs: 60_000,
+      clock: systemClock,
+    });
+    let durable = 0;
+    relay.onFlushed((f) => {
+      durable = f.durableAppends;
+    });
+    await relay.startSegment({ file: 'binlog.000001', pos: 4 });
+    const item = (seq: number) => {
+      const r = tx(src, seq);
+      return {
+        bytes: Buffer.from(readFileSync(src.segmentPath(r.file)).subarray(r.start, r.end)),
+        gtid: { uuid: UUID, seq },
+        source: { file: 'binlog.000001', pos: r.end },
+      };
+    };
+    const written = () => relay.writtenSegments().at(-1)!.size;
+    const synced = () => relay.segments().at(-1)!.size;
+    relay.append(item(1));
+    await eventually(() => durable === 1, 'the first batch is synced at once');
+    relay.append(item(2));
+    await sleep(50);
+    assert.ok(written() > synced(), 'the second batch is written (and readable by the SQL thread)');
+    assert.equal(durable, 1, 'its fdatasync waits for the interval');
+    const t0 = performance.now();
+    await relay.idle();
+    assert.equal(durable, 2, 'idle() syncs what is pending');
+    assert.ok(performance.now() - t0 < 10_000, 'without waiting for the interval');
+    relay.setAckWanted(true);
+    relay.append(item(3));
+    await eventually(() => durable === 3, 'with a semi-sync source every batch is synced at once');
+    relay.setAckWanted(false);
+    relay.append(item(4));
+    await sleep(50);
+    assert.equal(durable, 3);
+    relay.setAckWanted(true);
+    await eventually(() => durable === 4, 'a pending sync runs when acknowledgements are wanted again');
+    assert.equal(written(), synced());
+    await relay.close();
     src.close();
   });
 
