@@ -115,8 +115,12 @@ export function requireRawNet(): void {
   addon();
 }
 
+/** The addon throws Errors coded with an errno name or HASTACK_NATIVE_*; anything else gets a code here. */
 function nativeError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') return err;
+  return new HastackError('HASTACK_NATIVE_ERROR', err instanceof Error ? err.message : String(err), {
+    cause: err,
+  });
 }
 
 type NativeCallback = (err: string | null, packet: Buffer | null) => void;
@@ -133,7 +137,8 @@ function openHandle(
   let closed = false;
   const handle = open((err, packet) => {
     if (closed) return;
-    onData(err === null ? null : new Error(err), packet);
+    // A receive error reported by the poll watcher (the kernel's text): coded like every other error.
+    onData(err === null ? null : new HastackError('HASTACK_NATIVE_RECEIVE', err), packet);
   });
   return {
     handle,

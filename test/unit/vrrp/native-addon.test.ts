@@ -86,7 +86,10 @@ describe('native addon', () => {
     if (!requireAddon(t)) return;
     assert.throws(() => openRawSocket(112, { ifname: 'hastack-none0' }, () => {}), { code: 'ENODEV' });
     const s = openRawSocket(112, {}, () => {});
-    assert.throws(() => s.send(Buffer.alloc(8), 'not-an-ip'), /invalid destination/);
+    assert.throws(() => s.send(Buffer.alloc(8), 'not-an-ip'), {
+      code: 'HASTACK_NATIVE_ARG',
+      message: /invalid destination/,
+    });
     s.close();
     s.close();
     assert.equal(s.closed, true);
