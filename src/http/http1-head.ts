@@ -426,6 +426,8 @@ export function parseResponseHead(
   if (headEnd - start > limits.maxHeaderBytes) return badResponse('response header section too large');
   const text = latin1Slice(buf, start, headEnd);
   const lineEnd = text.indexOf('\r\n');
+  // The same limit as headIncomplete applies, whether the head arrived in pieces or at once.
+  if (lineEnd > limits.maxRequestLine) return badResponse('status line too long');
   // status-line = HTTP-version SP status-code SP [ reason-phrase ]
   const minor = parseVersion(text, 0, 8);
   if (minor < 0) return badResponse('malformed status line');

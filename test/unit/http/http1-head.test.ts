@@ -264,4 +264,15 @@ describe('response heads', () => {
       assert.equal(r.status, 502, bad);
     }
   });
+
+  it('applies the status-line limit to a complete head too', () => {
+    const limits = { ...DEFAULT_HEAD_LIMITS, maxRequestLine: 64 };
+    const long = Buffer.from(`HTTP/1.1 200 ${'O'.repeat(80)}\r\n\r\n`, 'latin1');
+    const r = parseResponseHead(long, 0, long.length, limits);
+    assert.ok(isParseFailure(r));
+    assert.equal(r.status, 502);
+    assert.match(r.message, /status line too long/);
+    const fits = Buffer.from('HTTP/1.1 200 OK\r\n\r\n', 'latin1');
+    assert.ok(!isParseFailure(parseResponseHead(fits, 0, fits.length, limits)));
+  });
 });
