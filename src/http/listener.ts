@@ -72,9 +72,10 @@ export class HttpListener implements ListenerContext {
         socket.destroy(),
       );
     }
-    this.#server.on('error', (err) =>
-      this.#options.logger.error({ err, listener: config.name }, 'listener error'),
-    );
+    // Before listening, listen() reports the error (the start fails with it): logging it here too doubled it.
+    this.#server.on('error', (err) => {
+      if (this.#listening) this.#options.logger.error({ err, listener: config.name }, 'listener error');
+    });
   }
 
   get name(): string {

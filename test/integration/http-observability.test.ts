@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { runCli } from '../../src/cli/run-cli.ts';
+import { httpSectionSchema } from '../../src/http/config-schema.ts';
+import { HttpService } from '../../src/http/http-service.ts';
 import type { EngineSnapshot } from '../../src/http/snapshot.ts';
 import type { RuntimeStatus } from '../../src/runtime/status.ts';
+import { ManualHealth } from '../helpers/manual-health.ts';
 import { request, startProxy, startUpstream, type Upstream, waitFor } from './http-helpers.ts';
 
 /*
@@ -344,4 +349,38 @@ describe('http access log end to end', () => {
       }
     });
   }
+});
+
+describe('a taken listener port', () => {
+  it('fails the start with one coded error and logs nothing twice', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const config = httpSectionSchema.parse({
+      listeners: [
+        {
+          name: 'front',
+          listen: `127.0.0.1:${port}`,
+          routes: [{ name: 'r', match: { path_prefix: '/' }, respond: { status: 204 } }],
+        },
+      ],
+    });
+    const service = new HttpService(config, { logger, health: new ManualHealth() });
+    try {
+      await assert.rejects(service.start(), {
+        code: 'HASTACK_HTTP_LISTEN',
+        message: /cannot listen on 127\.0\.0\.1:\d+/,
+      });
+      assert.deepEqual(
+        lines.filter((l) => l.includes('listener error')),
+        [],
+        'the listen error is reported once, by the start',
+      );
+    } finally {
+      await service.stop(0);
+      blocker.close();
+    }
+  });
 });
