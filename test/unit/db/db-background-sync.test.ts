@@ -10,7 +10,7 @@ import { Checkpointer } from '../../../src/db/checkpointer.ts';
 import { EventType } from '../../../src/db/event-types.ts';
 import { scanSegment } from '../../../src/db/log-scan.ts';
 import { BACKSTOP_CHECKPOINT_PAGES, openDatabase } from '../../../src/db/open-database.ts';
-import { type RelayFlushed, RelayLog } from '../../../src/db/relay-log.ts';
+import { type RelayFlushed, RelayLog, type RelayLogOptions } from '../../../src/db/relay-log.ts';
 
 /* Work moved off the commit and apply paths: WAL checkpoints, relay and re-logged binlog fdatasyncs. */
 
@@ -47,6 +47,27 @@ function tx(w: BinlogWriter, seq: number) {
     ],
     1_700_000_000,
   );
+}
+
+function relayLog(d: string, options: Partial<RelayLogOptions> = {}): RelayLog {
+  return RelayLog.recover({
+    dir: d,
+    serverId: 2,
+    serverUuid: UUID,
+    serverVersion: 't',
+    maxSize: 1 << 20,
+    clock: new ManualClock(),
+    ...options,
+  });
+}
+
+/** A relay append carrying the source's transaction `seq`, as the I/O thread queues it. */
+function relayItem(src: BinlogWriter, r: ReturnType<typeof tx>, seq: number) {
+  return {
+    bytes: Buffer.from(readFileSync(src.segmentPath(r.file)).subarray(r.start, r.end)),
+    gtid: { uuid: UUID, seq },
+    source: { file: 'binlog.000001', pos: r.end },
+  };
 }
 
 /** Polls `check` (bounded): the background thread works on its own schedule. */
@@ -91,26 +112,12 @@ describe('background checkpoints and syncs', () => {
 
   it('relay appends made during an fdatasync form the next batch, published in order', async () => {
     const d = dir();
-    const relay = RelayLog.recover({
-      dir: d,
-      serverId: 2,
-      serverUuid: UUID,
-      serverVersion: 't',
-      maxSize: 1 << 20,
-      clock: new ManualClock(),
-    });
+    const relay = relayLog(d);
     const src = binlog(dir());
     const flushed: RelayFlushed[] = [];
     relay.onFlushed((f) => flushed.push(f));
     await relay.startSegment({ file: 'binlog.000001', pos: 4 });
-    const item = (seq: number) => {
-      const r = tx(src, seq);
-      return {
-        bytes: Buffer.from(readFileSync(src.segmentPath(r.file)).subarray(r.start, r.end)),
-        gtid: { uuid: UUID, seq },
-        source: { file: 'binlog.000001', pos: r.end },
-      };
-    };
+    const item = (seq: number) => relayItem(src, tx(src, seq), seq);
     relay.append(item(1));
     relay.append(item(2));
     // Wait for the first batch's fdatasync to start, then append while it runs.
@@ -135,15 +142,8 @@ describe('background checkpoints and syncs', () => {
     const src = binlog(dir());
     const first = tx(src, 1);
     const txSize = first.end - first.start;
-    const relay = RelayLog.recover({
-      dir: d,
-      serverId: 2,
-      serverUuid: UUID,
-      serverVersion: 't',
-      // Rotates every few transactions.
-      maxSize: 200 + 2 * txSize,
-      clock: new ManualClock(),
-    });
+    // Rotates every few transactions.
+    const relay = relayLog(d, { maxSize: 200 + 2 * txSize });
     const seen: { kind: 'written' | 'durable'; total: number; appends?: number }[] = [];
     const total = (segs: { size: number }[]) => segs.reduce((n, x) => n + x.size, 0);
     relay.onWritten((segs) => seen.push({ kind: 'written', total: total(segs) }));
@@ -151,14 +151,7 @@ describe('background checkpoints and syncs', () => {
       seen.push({ kind: 'durable', total: total(f.segments), appends: f.durableAppends }),
     );
     await relay.startSegment({ file: 'binlog.000001', pos: 4 });
-    const item = (seq: number) => {
-      const r = seq === 1 ? first : tx(src, seq);
-      return {
-        bytes: Buffer.from(readFileSync(src.segmentPath(r.file)).subarray(r.start, r.end)),
-        gtid: { uuid: UUID, seq },
-        source: { file: 'binlog.000001', pos: r.end },
-      };
-    };
+    const item = (seq: number) => relayItem(src, seq === 1 ? first : tx(src, seq), seq);
     relay.append(item(1));
     // The batch is written (and published) in the next turn; its fdatasync ends later.
     await new Promise((resolve) => setImmediate(resolve));
@@ -194,28 +187,13 @@ describe('background checkpoints and syncs', () => {
   it('without acknowledgements relay fdatasyncs wait for the sync interval; idle() and semi-sync sync at once', async () => {
     const d = dir();
     const src = binlog(dir());
-    const relay = RelayLog.recover({
-      dir: d,
-      serverId: 2,
-      serverUuid: UUID,
-      serverVersion: 't',
-      maxSize: 1 << 20,
-      syncIntervalMs: 60_000,
-      clock: systemClock,
-    });
+    const relay = relayLog(d, { syncIntervalMs: 60_000, clock: systemClock });
     let durable = 0;
     relay.onFlushed((f) => {
       durable = f.durableAppends;
     });
     await relay.startSegment({ file: 'binlog.000001', pos: 4 });
-    const item = (seq: number) => {
-      const r = tx(src, seq);
-      return {
-        bytes: Buffer.from(readFileSync(src.segmentPath(r.file)).subarray(r.start, r.end)),
-        gtid: { uuid: UUID, seq },
-        source: { file: 'binlog.000001', pos: r.end },
-      };
-    };
+    const item = (seq: number) => relayItem(src, tx(src, seq), seq);
     const written = () => relay.writtenSegments().at(-1)!.size;
     const synced = () => relay.segments().at(-1)!.size;
     relay.append(item(1));
