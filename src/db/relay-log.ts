@@ -21,8 +21,9 @@ import { checkMagic, scanSegment } from './log-scan.ts';
 
 /*
  * The replica's relay log: the I/O thread appends whole transactions received
- * from the source, tells the SQL thread at once, and fsyncs them (one fsync per
- * batch) before it acknowledges them. Each segment starts with this
+ * from the source and tells the SQL thread at once; it fsyncs them after every
+ * batch when the source waits for acknowledgements (semi-sync), which are sent
+ * only then, and otherwise at most every sync interval. Each segment starts with this
  * server's Format_desc and a Rotate naming the source file it continues, so the
  * SQL thread always knows the source coordinates. At startup a torn tail of the
  * last segment (a crash during a write) is cut off; complete transactions are
