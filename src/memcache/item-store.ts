@@ -92,6 +92,9 @@ export function pageSizeFor(itemSizeMax: number): number {
   return size;
 }
 
+/** Old buckets moved to the doubled hash table per link while it expands. */
+const EXPAND_BUCKETS_PER_LINK = 16;
+
 /**
  * The cache: slab memory, a hash table of refs, and a segmented LRU (HOT, WARM,
  * COLD per slab class, as memcached's "modern" LRU), with memcached's expiry,
@@ -146,6 +149,14 @@ export class ItemStore {
   #buckets: Int32Array;
   #hashMask: number;
   hashPower: number;
+  /**
+   * While the table doubles: the previous table, whose buckets below #expandBucket
+   * have moved to #buckets (memcached's expansion, done a few buckets per link
+   * instead of in a thread, so no request waits for a whole rehash).
+   */
+  #oldBuckets: Int32Array | undefined;
+  #oldMask = 0;
+  #expandBucket = 0;
   /** LRU heads/tails/sizes per (class, segment). */
   readonly #heads: Int32Array;
   readonly #tails: Int32Array;
@@ -352,7 +363,11 @@ export class ItemStore {
 
   /** The linked item with this key, valid or not (no expiry check). */
   lookup(key: Uint8Array, start: number, length: number, hv: number): number {
-    let ref = this.#buckets[hv & this.#hashMask]!;
+    const old = this.#oldBuckets;
+    let ref =
+      old !== undefined && (hv & this.#oldMask) >= this.#expandBucket
+        ? old[hv & this.#oldMask]!
+        : this.#buckets[hv & this.#hashMask]!;
     if (ref === NIL) return NIL;
     const shift = this.mem.unitShift;
     const mask = this.mem.unitMask;
@@ -377,17 +392,26 @@ export class ItemStore {
     return NIL;
   }
 
+  /** The table holding hv's bucket: the old one for buckets not moved yet. */
+  #tableOf(hv: number): Int32Array {
+    const old = this.#oldBuckets;
+    return old !== undefined && (hv & this.#oldMask) >= this.#expandBucket ? old : this.#buckets;
+  }
+
   #hashInsert(ref: number, hv: number): void {
-    const b = hv & this.#hashMask;
-    this.setWord(ref, W_HNEXT, this.#buckets[b]!);
-    this.#buckets[b] = ref;
+    const table = this.#tableOf(hv);
+    const b = hv & (table.length - 1);
+    this.setWord(ref, W_HNEXT, table[b]!);
+    table[b] = ref;
   }
 
   #hashRemove(ref: number): void {
-    const b = this.#itemHash(ref) & this.#hashMask;
-    let cur = this.#buckets[b]!;
+    const hv = this.#itemHash(ref);
+    const table = this.#tableOf(hv);
+    const b = hv & (table.length - 1);
+    let cur = table[b]!;
     if (cur === ref) {
-      this.#buckets[b] = this.word(ref, W_HNEXT);
+      table[b] = this.word(ref, W_HNEXT);
       return;
     }
     while (cur !== NIL) {
@@ -400,25 +424,51 @@ export class ItemStore {
     }
   }
 
-  /** Doubles the table when it holds 1.5 items per bucket (memcached's threshold). */
+  /**
+   * Doubles the table when it holds 1.5 items per bucket (memcached's threshold),
+   * then moves EXPAND_BUCKETS_PER_LINK old buckets per link: the next doubling is
+   * at least 1.5 × (old size) links away, so each expansion ends long before it.
+   */
   #maybeExpand(): void {
+    if (this.#oldBuckets !== undefined) {
+      this.#expandStep(EXPAND_BUCKETS_PER_LINK);
+      return;
+    }
     if (this.currItems <= (this.#buckets.length * 3) / 2 || this.hashPower >= 30) return;
-    const old = this.#buckets;
+    this.#oldBuckets = this.#buckets;
+    this.#oldMask = this.#hashMask;
+    this.#expandBucket = 0;
     this.hashPower++;
     this.#buckets = new Int32Array(1 << this.hashPower).fill(NIL);
     this.#hashMask = (1 << this.hashPower) - 1;
-    for (let b = 0; b < old.length; b++) {
+    this.#expandStep(EXPAND_BUCKETS_PER_LINK);
+  }
+
+  #expandStep(buckets: number): void {
+    const old = this.#oldBuckets!;
+    const end = Math.min(old.length, this.#expandBucket + buckets);
+    for (let b = this.#expandBucket; b < end; b++) {
       let ref = old[b]!;
+      old[b] = NIL;
       while (ref !== NIL) {
         const next = this.word(ref, W_HNEXT);
-        this.#hashInsert(ref, this.#itemHash(ref));
+        const nb = this.#itemHash(ref) & this.#hashMask;
+        this.setWord(ref, W_HNEXT, this.#buckets[nb]!);
+        this.#buckets[nb] = ref;
         ref = next;
       }
     }
+    this.#expandBucket = end;
+    if (end === old.length) this.#oldBuckets = undefined;
+  }
+
+  /** memcached's hash_is_expanding. */
+  get hashExpanding(): boolean {
+    return this.#oldBuckets !== undefined;
   }
 
   get hashBytes(): number {
-    return this.#buckets.length * 4;
+    return (this.#buckets.length + (this.#oldBuckets?.length ?? 0)) * 4;
   }
 
   // --- LRU lists ----------------------------------------------------------------

@@ -59,7 +59,7 @@ export function generalStats(store: ItemStore, server: ServerState, emit: StatSi
   emit('conn_yields', server.connYields);
   emit('hash_power_level', store.hashPower);
   emit('hash_bytes', store.hashBytes);
-  emit('hash_is_expanding', 0);
+  emit('hash_is_expanding', store.hashExpanding ? 1 : 0);
   emit('slab_reassign_running', 0);
   emit('slabs_moved', s.slabsMoved);
   emit('lru_crawler_running', 0);

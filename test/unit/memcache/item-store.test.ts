@@ -274,6 +274,39 @@ describe('segmented LRU and eviction', () => {
     assert.ok(store.hashPower > 4);
     for (let i = 0; i < 5000; i += 97) assert.equal(read(store, `h${i}`), 'v'.repeat(10));
   });
+
+  it('doubles the hash table a few buckets per link: finds, replaces and deletes keys in moved and unmoved buckets meanwhile', () => {
+    const { store } = makeStore({ memoryLimit: 64 * MIB, hashPowerInit: 10 });
+    const live = new Map<string, string>();
+    let n = 0;
+    const add = () => {
+      const key = `x${n++}`;
+      assert.equal(put(store, key, `v${key}`), STORED);
+      live.set(key, `v${key}`);
+    };
+    while (!store.hashExpanding) add();
+    assert.equal(store.hashPower, 11);
+    assert.equal(n, 1537, 'expands past 1.5 items per bucket');
+    let checkedDuring = 0;
+    while (store.hashExpanding) {
+      // Every key, old or new, whichever table its bucket is in.
+      for (const [key, value] of live) assert.equal(read(store, key, false), value, key);
+      const victim = `x${checkedDuring * 7}`;
+      if (live.delete(victim)) assert.equal(store.delete(k(victim), 0, victim.length), true);
+      const replaced = `x${checkedDuring * 5 + 1}`;
+      if (live.has(replaced)) {
+        assert.equal(put(store, replaced, 'new'), STORED);
+        live.set(replaced, 'new');
+      }
+      add();
+      checkedDuring++;
+    }
+    // 1024 old buckets, 16 moved per link (a replace links too).
+    assert.ok(checkedDuring > 20 && checkedDuring < 64, `expansion took ${checkedDuring} rounds`);
+    for (const [key, value] of live) assert.equal(read(store, key, false), value, key);
+    for (let i = 0; i < n; i += 7) assert.equal(read(store, `x${i}`, false), live.get(`x${i}`), `x${i}`);
+    assert.equal(store.currItems, live.size);
+  });
 });
 
 describe('key hash', () => {
