@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, statSync, write } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, statSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { HastackError } from '../core/errors.ts';
 import { runScript } from '../core/run-script.ts';
@@ -73,10 +73,14 @@ export class Notifier {
 
   notify(scripts: NotifyScripts, kind: NotifyKind, name: string, state: NotifyState, priority: number): void {
     if (this.#fifoFd !== undefined) {
-      const line = Buffer.from(fifoLine(kind, name, state, priority));
-      write(this.#fifoFd, line, (err) => {
-        if (err) this.fifoDropped++;
-      });
+      // A synchronous write keeps the lines in order (thread-pool writes may run in any order);
+      // the FIFO is non-blocking and a line is far below PIPE_BUF, so it is written whole at once,
+      // or dropped (EAGAIN: nobody reads and the pipe is full) and counted.
+      try {
+        writeSync(this.#fifoFd, fifoLine(kind, name, state, priority));
+      } catch {
+        this.fifoDropped++;
+      }
     }
     for (const command of notifyCommands(scripts, kind, name, state, priority)) {
       this.scriptsRun++;

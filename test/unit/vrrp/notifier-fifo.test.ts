@@ -33,7 +33,7 @@ function readAvailable(fd: number): string {
 async function readUntil(fd: number, length: number): Promise<string> {
   let text = '';
   for (let i = 0; i < 100 && text.length < length; i++) {
-    await new Promise((r) => setTimeout(r, 10)); // the writes complete on the thread pool
+    await new Promise((r) => setTimeout(r, 10)); // in case the reader is slower than the writes
     text += readAvailable(fd);
   }
   return text;
@@ -63,6 +63,25 @@ describe('notify_fifo writer', () => {
       'INSTANCE "VI_1" STOP 100\n';
     assert.equal(await readUntil(reader, expected.length), expected);
     assert.equal(notifier.fifoDropped, 0);
+  });
+
+  it('drops and counts lines nobody reads once the pipe is full, keeping the order of what it wrote', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'hastack-fifo-'));
+    const notifier = new Notifier(silentLogger());
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'vrrp.fifo');
+    assert.equal(spawnSync('mkfifo', [path]).status, 0);
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    t.after(() => closeSync(reader));
+    notifier.openFifo(path);
+    t.after(() => notifier.closeFifo());
+    // A pipe holds 64 KiB: 5000 lines of ~27 bytes do not fit.
+    for (let i = 0; i < 5000; i++) notifier.notify({}, 'INSTANCE', `VI_${i}`, 'MASTER', 100);
+    assert.ok(notifier.fifoDropped > 0, 'a full pipe drops lines instead of blocking');
+    const text = readAvailable(reader);
+    const lines = text.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length + notifier.fifoDropped, 5000, 'every line written whole or counted');
+    lines.forEach((l, i) => assert.equal(l, `INSTANCE "VI_${i}" MASTER 100`));
   });
 
   it('creates the FIFO when it is missing and refuses a path that is not one', async (t) => {
