@@ -81,7 +81,7 @@ describe('notify_fifo writer', () => {
     const text = readAvailable(reader);
     const lines = text.split('\n').filter((l) => l !== '');
     assert.equal(lines.length + notifier.fifoDropped, 5000, 'every line written whole or counted');
-    lines.forEach((l, i) => assert.equal(l, `INSTANCE "VI_${i}" MASTER 100`));
+    for (const [i, l] of lines.entries()) assert.equal(l, `INSTANCE "VI_${i}" MASTER 100`);
   });
 
   it('creates the FIFO when it is missing and refuses a path that is not one', async (t) => {
