@@ -4,7 +4,7 @@ import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { Notifier } from '../../../src/vrrp/notifier.ts';
 
@@ -39,17 +39,23 @@ async function readUntil(fd: number, length: number): Promise<string> {
   return text;
 }
 
+/** A Notifier writing to a FIFO made here, and a non-blocking reader of it; both closed after the test. */
+async function notifierOnFifo(t: TestContext): Promise<{ notifier: Notifier; reader: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'hastack-fifo-'));
+  const notifier = new Notifier(silentLogger());
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'vrrp.fifo');
+  assert.equal(spawnSync('mkfifo', [path]).status, 0);
+  const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  t.after(() => closeSync(reader));
+  notifier.openFifo(path);
+  t.after(() => notifier.closeFifo());
+  return { notifier, reader };
+}
+
 describe('notify_fifo writer', () => {
   it('writes keepalived lines to an existing FIFO, in order', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'hastack-fifo-'));
-    const notifier = new Notifier(silentLogger());
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const path = join(dir, 'vrrp.fifo');
-    assert.equal(spawnSync('mkfifo', [path]).status, 0);
-    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    t.after(() => closeSync(reader));
-    notifier.openFifo(path);
-    t.after(() => notifier.closeFifo());
+    const { notifier, reader } = await notifierOnFifo(t);
     notifier.notify({}, 'INSTANCE', 'VI_1', 'BACKUP', 100);
     notifier.notify({}, 'INSTANCE', 'VI_1', 'MASTER', 100);
     notifier.notify({}, 'GROUP', 'G1', 'MASTER', 0);
@@ -66,15 +72,7 @@ describe('notify_fifo writer', () => {
   });
 
   it('drops and counts lines nobody reads once the pipe is full, keeping the order of what it wrote', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'hastack-fifo-'));
-    const notifier = new Notifier(silentLogger());
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const path = join(dir, 'vrrp.fifo');
-    assert.equal(spawnSync('mkfifo', [path]).status, 0);
-    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    t.after(() => closeSync(reader));
-    notifier.openFifo(path);
-    t.after(() => notifier.closeFifo());
+    const { notifier, reader } = await notifierOnFifo(t);
     // A pipe holds 64 KiB: 5000 lines of ~27 bytes do not fit.
     for (let i = 0; i < 5000; i++) notifier.notify({}, 'INSTANCE', `VI_${i}`, 'MASTER', 100);
     assert.ok(notifier.fifoDropped > 0, 'a full pipe drops lines instead of blocking');
