@@ -11,7 +11,8 @@ import { BINLOG_BASENAME } from '../../../src/db/log-names.ts';
 
 /* Binary log expiry (binlog_expire_logs_seconds): by segment age against the injected clock, never the active segment. */
 
-const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+import { binlogOptions, UUID } from './binlog-helpers.ts';
+
 const HOUR = 3_600_000;
 /** Wall time of the injected clock at its start. */
 const T0 = 1_700_000_000_000;
@@ -25,17 +26,7 @@ function setup(clock: ManualClock): { d: string; o: BinlogWriterOptions } {
   dirs.push(d);
   return {
     d,
-    o: {
-      dir: d,
-      serverId: 7,
-      serverUuid: UUID,
-      serverVersion: 'test',
-      maxSize: 1 << 20,
-      expireMs: HOUR,
-      maxTotalSize: 0,
-      sync: true,
-      clock,
-    },
+    o: binlogOptions(d, { expireMs: HOUR, clock }),
   };
 }
 

@@ -16,33 +16,19 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { formatBinlogDump } from '../../../src/db/binlog-dump.ts';
-import { BinlogWriter, type BinlogWriterOptions, type DurableChunk } from '../../../src/db/binlog-writer.ts';
+import { BinlogWriter, type DurableChunk } from '../../../src/db/binlog-writer.ts';
 import { EventType } from '../../../src/db/event-types.ts';
 import { GtidSet } from '../../../src/db/gtid-set.ts';
 import { scanSegment } from '../../../src/db/log-scan.ts';
 import { RelayLog } from '../../../src/db/relay-log.ts';
 
-const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+import { binlogOptions, UUID } from './binlog-helpers.ts';
+
 const dirs: string[] = [];
 function dir(): string {
   const d = mkdtempSync(join(tmpdir(), 'hastack-binlog-'));
   dirs.push(d);
   return d;
-}
-
-function options(d: string, extra: Partial<BinlogWriterOptions> = {}): BinlogWriterOptions {
-  return {
-    dir: d,
-    serverId: 7,
-    serverUuid: UUID,
-    serverVersion: 'test',
-    maxSize: 1 << 20,
-    expireMs: 0,
-    maxTotalSize: 0,
-    sync: true,
-    clock: new ManualClock(),
-    ...extra,
-  };
 }
 
 function tx(w: BinlogWriter, seq: number, sql = `INSERT INTO t VALUES (${seq})`) {
@@ -66,7 +52,7 @@ describe('binary log writer', () => {
   it('writes segments with a header, an index, rotation and Previous_gtids', async () => {
     const d = dir();
     const durable: DurableChunk[] = [];
-    const w = BinlogWriter.recover(options(d, { maxSize: 600, onDurable: (c) => durable.push(...c) }));
+    const w = BinlogWriter.recover(binlogOptions(d, { maxSize: 600, onDurable: (c) => durable.push(...c) }));
     w.start();
     for (let seq = 1; seq <= 12; seq++) tx(w, seq);
     await w.flush();
@@ -91,7 +77,7 @@ describe('binary log writer', () => {
 
   it('cuts a torn tail, finds transactions the database lacks, and rotates at start', () => {
     const d = dir();
-    const w = BinlogWriter.recover(options(d));
+    const w = BinlogWriter.recover(binlogOptions(d));
     w.start();
     for (let seq = 1; seq <= 5; seq++) tx(w, seq);
     const file = join(d, w.current().file);
@@ -108,7 +94,7 @@ describe('binary log writer', () => {
     );
     closeSync(fd);
     const warnings: string[] = [];
-    const r = BinlogWriter.recover(options(d, { warn: (m) => warnings.push(m) }));
+    const r = BinlogWriter.recover(binlogOptions(d, { warn: (m) => warnings.push(m) }));
     assert.equal(statSync(file).size, size);
     assert.match(warnings[0]!, new RegExp(`cutting \\d+ bytes after position ${size} \\(`));
     const missing = r.unexecuted(GtidSet.parse(`${UUID}:1-3`));
@@ -125,13 +111,13 @@ describe('binary log writer', () => {
 
   it('drops an unfinished transaction at the end (torn between events)', () => {
     const d = dir();
-    const w = BinlogWriter.recover(options(d));
+    const w = BinlogWriter.recover(binlogOptions(d));
     w.start();
     tx(w, 1);
     const { file, end } = tx(w, 2);
     const path = join(d, file);
     truncateSync(path, end - 10);
-    const r = BinlogWriter.recover(options(d, { warn: () => {} }));
+    const r = BinlogWriter.recover(binlogOptions(d, { warn: () => {} }));
     assert.deepEqual(
       r.unexecuted(new GtidSet()).map((g) => g.gtid.seq),
       [1],
@@ -142,7 +128,7 @@ describe('binary log writer', () => {
 
   it('undoes an append whose commit failed, and purges old segments', () => {
     const d = dir();
-    const w = BinlogWriter.recover(options(d));
+    const w = BinlogWriter.recover(binlogOptions(d));
     w.start();
     tx(w, 1);
     const before = w.current().pos;
@@ -157,7 +143,7 @@ describe('binary log writer', () => {
     assert.equal(w.purged.toString(), `${UUID}:1-2`, 'gtid_purged is the oldest segment Previous_gtids');
     assert.throws(() => w.purgeTo('binlog.999999'), { code: 'HASTACK_DB_LOG_UNKNOWN' });
     w.close();
-    const size = BinlogWriter.recover(options(d, { maxTotalSize: 1 }));
+    const size = BinlogWriter.recover(binlogOptions(d, { maxTotalSize: 1 }));
     size.start();
     assert.equal(size.segments().length, 1, 'max_total_size keeps only the current segment');
     size.close();
@@ -165,7 +151,7 @@ describe('binary log writer', () => {
 
   it('dumps a segment like mysqlbinlog and stops at corruption', () => {
     const d = dir();
-    const w = BinlogWriter.recover(options(d));
+    const w = BinlogWriter.recover(binlogOptions(d));
     w.start();
     tx(w, 1, "INSERT INTO t VALUES ('it''s')");
     w.close();
@@ -192,7 +178,7 @@ describe('relay log', () => {
     const clock = new ManualClock();
     const o = { dir: d, serverId: 2, serverUuid: UUID, serverVersion: 't', maxSize: 1 << 20, clock };
     const relay = RelayLog.recover(o);
-    const src = BinlogWriter.recover(options(dir()));
+    const src = BinlogWriter.recover(binlogOptions(dir()));
     src.start();
     const bytes = (seq: number) => {
       const r = tx(src, seq);

@@ -14,7 +14,8 @@ import { type RelayFlushed, RelayLog, type RelayLogOptions } from '../../../src/
 
 /* Work moved off the commit and apply paths: WAL checkpoints, relay and re-logged binlog fdatasyncs. */
 
-const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+import { binlogOptions, UUID } from './binlog-helpers.ts';
+
 const dirs: string[] = [];
 function dir(): string {
   const d = mkdtempSync(join(tmpdir(), 'hastack-db-bg-'));
@@ -23,17 +24,7 @@ function dir(): string {
 }
 
 function binlog(d: string): BinlogWriter {
-  const w = BinlogWriter.recover({
-    dir: d,
-    serverId: 3,
-    serverUuid: UUID,
-    serverVersion: 'test',
-    maxSize: 1 << 20,
-    expireMs: 0,
-    maxTotalSize: 0,
-    sync: true,
-    clock: new ManualClock(),
-  });
+  const w = BinlogWriter.recover(binlogOptions(d, { serverId: 3 }));
   w.start();
   return w;
 }
@@ -222,18 +213,9 @@ describe('background checkpoints and syncs', () => {
 
   it("a replica's binary log syncs in the background and reports what became durable", async () => {
     const durable: DurableChunk[] = [];
-    const w2 = BinlogWriter.recover({
-      dir: dir(),
-      serverId: 4,
-      serverUuid: UUID,
-      serverVersion: 'test',
-      maxSize: 1 << 20,
-      expireMs: 0,
-      maxTotalSize: 0,
-      sync: true,
-      clock: new ManualClock(),
-      onDurable: (chunks) => durable.push(...chunks),
-    });
+    const w2 = BinlogWriter.recover(
+      binlogOptions(dir(), { serverId: 4, onDurable: (chunks) => durable.push(...chunks) }),
+    );
     w2.start();
     tx(w2, 1);
     w2.syncInBackground();

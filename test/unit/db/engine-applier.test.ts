@@ -17,7 +17,8 @@ import { ensureStateTable, readState, STATE_TABLE } from '../../../src/db/replic
 import { WriteEngine } from '../../../src/db/sql-engine.ts';
 import type { BinlogFormat } from '../../../src/db/statement-analysis.ts';
 
-const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+import { binlogOptions, UUID } from './binlog-helpers.ts';
+
 const dirs: string[] = [];
 
 function engine(format: BinlogFormat) {
@@ -25,17 +26,9 @@ function engine(format: BinlogFormat) {
   dirs.push(d);
   const db = openDatabase(join(d, 'a.sqlite'));
   ensureStateTable(db);
-  const binlog = BinlogWriter.recover({
-    dir: join(d, 'binlog'),
-    serverId: 1,
-    serverUuid: UUID,
-    serverVersion: 't',
-    maxSize: 1 << 24,
-    expireMs: 0,
-    maxTotalSize: 0,
-    sync: false,
-    clock: new ManualClock(),
-  });
+  const binlog = BinlogWriter.recover(
+    binlogOptions(join(d, 'binlog'), { serverId: 1, serverVersion: 't', maxSize: 1 << 24, sync: false }),
+  );
   binlog.start();
   const e = new WriteEngine({
     db,
