@@ -5,28 +5,16 @@ import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runCli } from '../../src/cli/run-cli.ts';
 import { createDemoBackend, listenDemoBackend } from '../../src/demo/demo-backend.ts';
 import type { RuntimeStatus } from '../../src/runtime/status.ts';
 import { httpGet } from '../helpers/http-get.ts';
+import { cli } from '../helpers/run-cli.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const MAIN = new URL('src/cli/main.ts', ROOT).pathname;
 const FIXTURES = new URL('test/fixtures/', ROOT).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c));
-  stderr.on('data', (c: Buffer) => (err += c));
-  const code = await runCli(args, { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

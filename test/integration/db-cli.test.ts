@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../../src/cli/run-cli.ts';
 import { DbClient } from '../../src/db/client.ts';
 import type { DatabaseService } from '../../src/db/db-service.ts';
+import { cli } from '../helpers/run-cli.ts';
 import { execute, freePort, startInProcess, tempDir, waitCaughtUp, waitFor } from './db-helpers.ts';
 
 /* `hastack db ...` against running servers, and the routing client. */
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(args, { stdout, stderr });
-  return { code, out, err };
-}
 
 describe('hastack db', () => {
   const tmp = tempDir('db-cli');
@@ -55,18 +43,18 @@ describe('hastack db', () => {
 
   it('status shows SHOW MASTER STATUS and SHOW REPLICA STATUS', async () => {
     const r = await cli(['db', 'status', ...servers]);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /database server db1: SOURCE/);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /database server db1: SOURCE/);
     assert.match(
-      r.out,
+      r.stdout,
       /SHOW MASTER STATUS\n\s+File\s+Position\s+Binlog_Format\s+Executed_Gtid_Set\n\s+binlog\.000001/,
     );
-    assert.match(r.out, /SHOW REPLICAS[\s\S]*db2[\s\S]*db3/);
+    assert.match(r.stdout, /SHOW REPLICAS[\s\S]*db2[\s\S]*db3/);
     assert.match(
-      r.out,
+      r.stdout,
       /database server db2: REPLICA \(read-only\)[\s\S]*Replica_IO_Running: Yes\n\s+Replica_SQL_Running: Yes/,
     );
-    const json = JSON.parse((await cli(['db', 'status', 'db2', '--json', ...servers])).out);
+    const json = JSON.parse((await cli(['db', 'status', 'db2', '--json', ...servers])).stdout);
     assert.equal(json[0].replica.sqlRunning, 'Yes');
   });
 
@@ -77,7 +65,7 @@ describe('hastack db', () => {
       'reset needs stopped threads',
     );
     assert.equal((await cli(['db', 'replica', 'stop', 'db3', ...servers])).code, 0);
-    const stopped = (await cli(['db', 'status', 'db3', ...servers])).out;
+    const stopped = (await cli(['db', 'status', 'db3', ...servers])).stdout;
     assert.match(stopped, /Replica_IO_Running: No\n\s+Replica_SQL_Running: No/);
     assert.match(stopped, /Seconds_Behind_Source: NULL/);
     assert.equal((await cli(['db', 'replica', 'reset', 'db3', ...servers])).code, 0);
@@ -92,20 +80,20 @@ describe('hastack db', () => {
     const r = await cli(['db', 'binlog', 'dump', '-v', join(dir, file)]);
     assert.equal(r.code, 0);
     assert.match(
-      r.out,
+      r.stdout,
       /# at 4\n#\d{6} \d\d:\d\d:\d\d server id 1 {2}end_log_pos \d+ CRC32 0x[0-9a-f]{8} \tStart: binlog v 4/,
     );
-    assert.match(r.out, /SET @@SESSION\.GTID_NEXT= '[0-9a-f-]+:1'/);
-    assert.match(r.out, /CREATE TABLE t \(id INTEGER PRIMARY KEY, v TEXT\)/);
-    assert.match(r.out, /### INSERT INTO `t`\n### SET\n### {3}@1=1\n### {3}@2='one'/);
+    assert.match(r.stdout, /SET @@SESSION\.GTID_NEXT= '[0-9a-f-]+:1'/);
+    assert.match(r.stdout, /CREATE TABLE t \(id INTEGER PRIMARY KEY, v TEXT\)/);
+    assert.match(r.stdout, /### INSERT INTO `t`\n### SET\n### {3}@1=1\n### {3}@2='one'/);
     const missing = await cli(['db', 'binlog', 'dump', join(dir, 'nope')]);
     assert.equal(missing.code, 1);
-    assert.match(missing.err, /cannot read/);
+    assert.match(missing.stderr, /cannot read/);
   });
 
   it('sql and checksum, and the client routes reads to replicas', async () => {
     const w = await cli(['db', 'sql', "INSERT INTO t VALUES (3, 'three')", '--write', ...servers]);
-    assert.equal(w.code, 0, w.err);
+    assert.equal(w.code, 0, w.stderr);
     const client = new DbClient({
       servers: ['db1', 'db2', 'db3'].map((n) => ({ name: n, url: svc.httpUrl(n)! })),
       consistency: 'read-your-writes',
@@ -129,17 +117,17 @@ describe('hastack db', () => {
     // Given only a replica, the client finds no source and sends nothing (the replica's own
     // HASTACK_DB_READ_ONLY answer is tested in db-replication-modes.test.ts).
     assert.equal(reject.code, 1);
-    assert.match(reject.err, /no server of the cluster is a source/);
+    assert.match(reject.stderr, /no server of the cluster is a source/);
     const count = await cli(['db', 'sql', 'SELECT count(*) FROM t', '--server', `db2=${svc.httpUrl('db2')}`]);
-    assert.equal(count.code, 0, count.err);
-    assert.match(count.out, /^4$/m, 'the replica still has every row');
+    assert.equal(count.code, 0, count.stderr);
+    assert.match(count.stdout, /^4$/m, 'the replica still has every row');
   });
 
   it('promote NAME switches over and re-points the others', async () => {
     const r = await cli(['db', 'promote', 'db2', ...servers]);
-    assert.equal(r.code, 0, r.out + r.err);
-    assert.match(r.out, /switchover: db1 becomes read-only/);
-    assert.match(r.out, /new source: db2 .*re-pointed: db1, db3/);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /switchover: db1 becomes read-only/);
+    assert.match(r.stdout, /new source: db2 .*re-pointed: db1, db3/);
     const client = new DbClient({
       servers: ['db1', 'db2', 'db3'].map((n) => ({ name: n, url: svc.httpUrl(n)! })),
     });
@@ -147,7 +135,7 @@ describe('hastack db', () => {
     for (const n of ['db1', 'db3'])
       await waitCaughtUp({ name: 'db2', url: svc.httpUrl('db2')! }, { name: n, url: svc.httpUrl(n)! });
     assert.equal((await cli(['db', 'checksum', ...servers])).code, 0);
-    const st = (await cli(['db', 'status', 'db1', ...servers])).out;
+    const st = (await cli(['db', 'status', 'db1', ...servers])).stdout;
     assert.match(st, /database server db1: REPLICA/);
   });
 });

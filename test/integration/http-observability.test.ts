@@ -4,16 +4,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { runCli } from '../../src/cli/run-cli.ts';
 import { httpSectionSchema } from '../../src/http/config-schema.ts';
 import { HttpService } from '../../src/http/http-service.ts';
 import type { EngineSnapshot } from '../../src/http/snapshot.ts';
 import type { RuntimeStatus } from '../../src/runtime/status.ts';
 import { ManualHealth } from '../helpers/manual-health.ts';
+import { cli } from '../helpers/run-cli.ts';
 import { request, startProxy, startUpstream, type Upstream, waitFor } from './http-helpers.ts';
 
 /*
@@ -25,17 +24,6 @@ import { request, startProxy, startUpstream, type Upstream, waitFor } from './ht
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const TOKEN = 'http-observability-token-0123456789';
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c));
-  stderr.on('data', (c: Buffer) => (err += c));
-  const code = await runCli(args, { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
 
 /** Prometheus text → `name{k="v",…}` (labels sorted) → value. */
 function parseMetrics(text: string): Map<string, number> {
