@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.ts';
+import { HastackError } from '../core/errors.ts';
 import { zeroFill } from './binlog-writer.ts';
 import { buildEvent, segmentFormatDescription } from './event-bodies.ts';
 import { EventType, FIRST_EVENT_POS, LOG_MAGIC } from './event-types.ts';
@@ -308,7 +309,8 @@ export class RelayLog {
     this.#queue = [];
     const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((b) => b.bytes));
     try {
-      if (this.#fd === -1 || seg === undefined) throw new Error('relay log has no open segment');
+      if (this.#fd === -1 || seg === undefined)
+        throw new HastackError('HASTACK_DB_RELAY_WRITE', 'relay log has no open segment');
       // Zeros ahead of the data, like binary log segments: a cheaper fdatasync per batch.
       this.#filledTo = zeroFill(this.#fd, this.#filledTo, this.#written + bytes.length);
       let done = 0;
