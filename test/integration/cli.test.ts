@@ -2,27 +2,20 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDemoBackend, listenDemoBackend } from '../../src/demo/demo-backend.ts';
 import type { RuntimeStatus } from '../../src/runtime/status.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { httpGet } from '../helpers/http-get.ts';
 import { cli } from '../helpers/run-cli.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const MAIN = new URL('src/cli/main.ts', ROOT).pathname;
 const FIXTURES = new URL('test/fixtures/', ROOT).pathname;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('hastack check', () => {
   let dir: string;

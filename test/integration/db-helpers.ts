@@ -8,6 +8,9 @@ import { type DatabaseConfig, databaseSchema, type RawDatabaseConfig } from '../
 import { DatabaseService } from '../../src/db/db-service.ts';
 import { dbRequest, type ServerTarget } from '../../src/db/http-client.ts';
 import type { DbServerSnapshot } from '../../src/db/status-types.ts';
+import { freePort } from '../helpers/free-port.ts';
+
+export { freePort };
 
 /* Helpers for the database integration tests: temp dirs, free ports, server processes, polling. */
 
@@ -16,17 +19,6 @@ const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `hastack-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function waitFor<T>(

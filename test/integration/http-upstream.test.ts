@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../helpers/free-port.ts';
 import { json, rawExchange, request, startProxy, startUpstream, waitFor } from './http-helpers.ts';
 
 /*
@@ -11,14 +12,6 @@ import { json, rawExchange, request, startProxy, startUpstream, waitFor } from '
  * non-idempotent request whose bytes went out), timeouts, health, passive
  * ejection, response buffering for slow clients, streaming and WebSocket tunnels.
  */
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('http proxy: upstreams', () => {
   it('reuses upstream connections, or opens one per request with keepalive: false', async () => {

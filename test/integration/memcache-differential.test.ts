@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../helpers/free-port.ts';
 import { exchange, requireTool, startMemcache } from './memcache-helpers.ts';
 
 /*
@@ -37,14 +38,6 @@ const CORPUS = [
 
 function normalize(text: string): string {
   return text.replace(/( cls=\d+) size=\d+/g, '$1 size=N');
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 describe('differential: hastack vs memcached', () => {
