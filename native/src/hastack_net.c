@@ -4,7 +4,7 @@
  *  - raw IPv4 sockets for one IP protocol (112 = VRRP, 1 = ICMP): bound to an
  *    interface, multicast membership, TTL/TOS, a chosen source address per send
  *    (IP_PKTINFO); received datagrams (IP header included) are handed to a JS
- *    callback from a uv_poll watcher, so nothing blocks the event loop;
+ *    callback on the event loop, woken by a reader thread, so nothing blocks it;
  *  - AF_PACKET send of a complete Ethernet frame (gratuitous ARP);
  *  - interface facts through ioctl (index, MAC, flags, primary IPv4 address, MTU);
  *  - netlink sockets (NETLINK_ROUTE: address changes with lifetimes and their acks),
@@ -12,9 +12,14 @@
  *
  * Everything here is a thin system-call wrapper: packet formats live in TypeScript.
  * Errors are thrown as JS Errors whose `code` is the errno name (EPERM, ENODEV...).
+ *
+ * Node-API only (no libuv calls), so the addon's ABI is Node-API's alone. Node-API
+ * cannot watch a file descriptor, so each socket has a small reader thread that
+ * waits in poll() and wakes the event loop through a thread-safe function; the
+ * loop then reads without blocking, as a poll watcher's callback would, and lets
+ * the thread wait again. The thread never reads, so netlinkRead() stays safe.
  */
 #include <node_api.h>
-#include <uv.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,10 +27,14 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netpacket/packet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -55,13 +64,17 @@ struct icmp_type_filter {
 
 typedef struct raw_sock {
   int fd;
+  int wake_fd;        /* eventfd: tells the reader thread to end */
   int protocol;
-  int closed;       /* fd closed, poll stopped */
-  int uv_closed;    /* uv_close callback ran */
-  int finalized;    /* the JS external is gone */
-  uv_poll_t poll;
+  int closed;         /* fd closed, reader ended (main thread only) */
+  int stopping;       /* atomic: the reader thread must end */
+  int reader_running; /* the reader thread exists and is not joined */
+  int tsfn_done;      /* the thread-safe function is finalized */
+  int finalized;      /* the JS external is gone */
+  pthread_t reader;
+  sem_t rearm;        /* posted once the loop has read what poll() saw */
+  napi_threadsafe_function tsfn;
   napi_env env;
-  napi_ref callback;
   napi_async_context async;
   unsigned char *buffer;
 } raw_sock;
@@ -137,7 +150,8 @@ static int parse_ipv4(napi_env env, napi_value value, struct in_addr *out) {
 /* ---- raw socket lifetime ---------------------------------------------- */
 
 static void free_if_done(raw_sock *s) {
-  if (s->uv_closed && s->finalized) {
+  if (s->tsfn_done && s->finalized) {
+    sem_destroy(&s->rearm);
     free(s->buffer);
     free(s);
   }
@@ -148,24 +162,35 @@ static void close_sock(raw_sock *s);
 /* Environment teardown (process exit, worker end) closes sockets JS left open. */
 static void close_on_teardown(void *arg) { close_sock((raw_sock *)arg); }
 
-static void on_uv_closed(uv_handle_t *handle) {
-  raw_sock *s = (raw_sock *)handle->data;
-  s->uv_closed = 1;
+/* Ends and joins the reader thread; it is never longer than one poll() wake-up away. */
+static void stop_reader(raw_sock *s) {
+  if (!s->reader_running) return;
+  s->reader_running = 0;
+  __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+  uint64_t one = 1;
+  if (write(s->wake_fd, &one, sizeof one) < 0) { /* an eventfd write fails only on overflow */ }
+  sem_post(&s->rearm);
+  pthread_join(s->reader, NULL);
+}
+
+static void on_tsfn_finalized(napi_env env, void *data, void *hint) {
+  raw_sock *s = (raw_sock *)data;
+  stop_reader(s); /* only teardown finalizes before close_sock: the thread must not call it again */
+  s->tsfn = NULL;
+  s->tsfn_done = 1;
   free_if_done(s);
 }
 
-/* Stops watching, closes the fd, drops the callback. Safe to call twice. */
+/* Stops the reader, closes the fd, lets the callback go. Safe to call twice. */
 static void close_sock(raw_sock *s) {
   if (s->closed) return;
   s->closed = 1;
-  uv_poll_stop(&s->poll);
-  uv_close((uv_handle_t *)&s->poll, on_uv_closed);
+  stop_reader(s);
   close(s->fd);
   s->fd = -1;
-  if (s->callback) {
-    napi_delete_reference(s->env, s->callback);
-    s->callback = NULL;
-  }
+  if (s->wake_fd >= 0) close(s->wake_fd);
+  s->wake_fd = -1;
+  if (s->tsfn) napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
   if (s->async) {
     napi_async_destroy(s->env, s->async);
     s->async = NULL;
@@ -180,11 +205,10 @@ static void finalize_sock(napi_env env, void *data, void *hint) {
   free_if_done(s);
 }
 
-static void deliver(raw_sock *s, napi_value err, napi_value packet) {
+static void deliver(raw_sock *s, napi_value cb, napi_value err, napi_value packet) {
   napi_env env = s->env;
-  napi_value cb, global, argv[2];
-  if (s->callback == NULL) return;
-  if (napi_get_reference_value(env, s->callback, &cb) != napi_ok) return;
+  napi_value global, argv[2];
+  if (s->closed) return;
   napi_get_global(env, &global);
   argv[0] = err;
   argv[1] = packet;
@@ -196,36 +220,64 @@ static void deliver(raw_sock *s, napi_value err, napi_value packet) {
   }
 }
 
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  raw_sock *s = (raw_sock *)handle->data;
-  napi_env env = s->env;
+static void deliver_error(raw_sock *s, napi_value cb, int err) {
+  napi_value null_value, message;
+  napi_get_null(s->env, &null_value);
+  napi_create_string_utf8(s->env, strerror(err), NAPI_AUTO_LENGTH, &message);
+  deliver(s, cb, message, null_value);
+}
+
+/*
+ * On the event loop, after the reader saw the socket readable (data == 0) or
+ * poll() failed (data = errno): reads what is queued without blocking, then lets
+ * the reader wait again.
+ */
+static void on_readable(napi_env env, napi_value cb, void *context, void *data) {
+  raw_sock *s = (raw_sock *)context;
+  int poll_error = (int)(intptr_t)data;
   napi_handle_scope scope;
-  if (s->closed) return;
+  if (env == NULL || s->closed) return;
   napi_open_handle_scope(env, &scope);
-  if (status < 0) {
-    napi_value null_value, message;
-    napi_get_null(env, &null_value);
-    napi_create_string_utf8(env, uv_strerror(status), NAPI_AUTO_LENGTH, &message);
-    deliver(s, message, null_value);
+  if (poll_error != 0) {
+    deliver_error(s, cb, poll_error);
   } else {
     for (int i = 0; i < MAX_READS_PER_WAKEUP && !s->closed; i++) {
       ssize_t n = recv(s->fd, s->buffer, MAX_DATAGRAM, MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-        napi_value null_value, message;
-        napi_get_null(env, &null_value);
-        napi_create_string_utf8(env, strerror(errno), NAPI_AUTO_LENGTH, &message);
-        deliver(s, message, null_value);
+        deliver_error(s, cb, errno);
         break;
       }
       napi_value null_value, packet;
       void *copy;
       napi_get_null(env, &null_value);
       if (napi_create_buffer_copy(env, (size_t)n, s->buffer, &copy, &packet) != napi_ok) break;
-      deliver(s, null_value, packet);
+      deliver(s, cb, null_value, packet);
     }
   }
   napi_close_handle_scope(env, scope);
+  /* More than MAX_READS_PER_WAKEUP queued: poll() sees it at once and wakes us again. */
+  if (!s->closed && poll_error == 0) sem_post(&s->rearm);
+}
+
+/* The reader thread: waits for the socket to be readable, wakes the loop, waits for it to read. */
+static void *reader_main(void *arg) {
+  raw_sock *s = (raw_sock *)arg;
+  struct pollfd fds[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->wake_fd, .events = POLLIN}};
+  while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
+    int n = poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      napi_call_threadsafe_function(s->tsfn, (void *)(intptr_t)errno, napi_tsfn_nonblocking);
+      break;
+    }
+    if (fds[1].revents != 0) break;
+    if (fds[0].revents == 0) continue;
+    if (napi_call_threadsafe_function(s->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok) break;
+    while (sem_wait(&s->rearm) != 0 && errno == EINTR) {
+    }
+  }
+  return NULL;
 }
 
 static raw_sock *unwrap(napi_env env, napi_value value) {
@@ -242,7 +294,7 @@ static raw_sock *unwrap(napi_env env, napi_value value) {
   return s;
 }
 
-/* Wraps an open non-blocking fd in a raw_sock watched by uv_poll; returns the JS handle (NULL after throwing). */
+/* Wraps an open non-blocking fd in a raw_sock with its reader thread; returns the JS handle (NULL after throwing). */
 static napi_value watch_socket(napi_env env, int fd, int protocol, napi_value callback, const char *resource) {
   napi_value result, resource_name;
   raw_sock *s = calloc(1, sizeof *s);
@@ -254,29 +306,39 @@ static napi_value watch_socket(napi_env env, int fd, int protocol, napi_value ca
   s->fd = fd;
   s->protocol = protocol;
   s->env = env;
-  uv_loop_t *loop_ptr = NULL;
-  if (napi_get_uv_event_loop(env, &loop_ptr) != napi_ok ||
-      uv_poll_init(loop_ptr, &s->poll, fd) != 0) {
+  s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (s->wake_fd < 0 || sem_init(&s->rearm, 0, 0) != 0) {
+    int err = errno;
+    if (s->wake_fd >= 0) close(s->wake_fd);
     close(fd);
     free(s->buffer);
     free(s);
-    napi_throw_error(env, "HASTACK_NATIVE_ERROR", "cannot watch the socket (uv_poll_init)");
+    return throw_errno(env, "eventfd", err);
+  }
+  if (napi_create_string_utf8(env, resource, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_create_threadsafe_function(env, callback, NULL, resource_name, 0, 1, s, on_tsfn_finalized, s,
+                                      on_readable, &s->tsfn) != napi_ok) {
+    close(s->wake_fd);
+    close(fd);
+    sem_destroy(&s->rearm);
+    free(s->buffer);
+    free(s);
+    napi_throw_error(env, "HASTACK_NATIVE_ERROR", "cannot watch the socket (thread-safe function)");
     return NULL;
   }
-  s->poll.data = s;
-  napi_add_env_cleanup_hook(env, close_on_teardown, s);
-  /* From here on close_sock() owns cleanup. */
-  napi_create_reference(env, callback, 1, &s->callback);
-  napi_create_string_utf8(env, resource, NAPI_AUTO_LENGTH, &resource_name);
+  /* From here on close_sock() owns cleanup and on_tsfn_finalized() frees. */
   napi_async_init(env, NULL, resource_name, &s->async);
   /* A watcher alone does not keep the process alive: owners hold timers. */
-  uv_unref((uv_handle_t *)&s->poll);
-  if (uv_poll_start(&s->poll, UV_READABLE, on_readable) != 0) {
+  napi_unref_threadsafe_function(env, s->tsfn);
+  /* Added after the thread-safe function, so teardown runs this hook before that function's own. */
+  napi_add_env_cleanup_hook(env, close_on_teardown, s);
+  int err = pthread_create(&s->reader, NULL, reader_main, s);
+  if (err != 0) {
     close_sock(s);
     s->finalized = 1;
-    napi_throw_error(env, "HASTACK_NATIVE_ERROR", "cannot watch the socket (uv_poll_start)");
-    return NULL;
+    return throw_errno(env, "pthread_create", err);
   }
+  s->reader_running = 1;
   if (napi_create_external(env, s, finalize_sock, NULL, &result) != napi_ok) {
     close_sock(s);
     s->finalized = 1;
@@ -458,7 +520,7 @@ static napi_value raw_close(napi_env env, napi_callback_info info) {
  * netlinkOpen(protocol, groups, onMessage(err, buf)): a non-blocking netlink socket
  * bound with a kernel-assigned port id. Extended acks (the kernel's error text) and
  * capped acks (an error does not echo the whole request) are asked for where the
- * kernel knows them. Datagrams arrive through the same uv_poll path as raw sockets;
+ * kernel knows them. Datagrams arrive through the same reader-thread path as raw sockets;
  * netlinkRead() drains what is queued without waiting.
  */
 static napi_value netlink_open(napi_env env, napi_callback_info info) {

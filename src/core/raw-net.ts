@@ -36,8 +36,9 @@ export interface RawSocketOptions {
 
 /**
  * A raw IPv4 socket for one protocol. Received datagrams include the IP header;
- * they arrive through `onPacket` from a libuv poll watcher (never blocking). The
- * watcher does not keep the process alive by itself.
+ * they arrive through `onPacket`, read on the event loop when the addon's reader
+ * thread sees the socket readable (never blocking). An open socket does not keep
+ * the process alive by itself.
  */
 export interface RawSocket {
   /** Joins a multicast group on an interface (also makes it the multicast output interface). */
@@ -127,7 +128,7 @@ type NativeCallback = (err: string | null, packet: Buffer | null) => void;
 
 /**
  * Opens a native handle whose callback stops reaching `onData` once it is closed
- * (the poll watcher may still fire for data queued before the close).
+ * (a wake-up queued before the close may still arrive).
  */
 function openHandle(
   native: Addon,
@@ -137,7 +138,7 @@ function openHandle(
   let closed = false;
   const handle = open((err, packet) => {
     if (closed) return;
-    // A receive error reported by the poll watcher (the kernel's text): coded like every other error.
+    // A receive error reported by the addon's reader (the kernel's text): coded like every other error.
     onData(err === null ? null : new HastackError('HASTACK_NATIVE_RECEIVE', err), packet);
   });
   return {
@@ -193,7 +194,7 @@ export function interfaceInfo(ifname: string): InterfaceInfo | null {
 /**
  * A non-blocking netlink socket (e.g. NETLINK_ROUTE = 0). Requests are handled by
  * the kernel inside `send`, so their acks can be read at once with `readNow`;
- * anything that arrives later comes through `onMessage` (a libuv poll watcher that
+ * anything that arrives later comes through `onMessage` (the addon's reader, which
  * does not keep the process alive).
  */
 export interface NetlinkSocket {

@@ -15,7 +15,7 @@ import { encodeAddressRequest, type NetlinkAck, parseAcks } from './rtnetlink.ts
  * before any other I/O runs — the gratuitous ARPs follow without a process spawn
  * (iproute2) on the path. Renewing a lease is the same RTM_NEWADDR with
  * NLM_F_REPLACE, a few microseconds each. Acks that are not there yet arrive
- * through the socket's poll watcher; none within `timeoutMs` is an error.
+ * through the socket's reader; none within `timeoutMs` is an error.
  */
 
 const NETLINK_ROUTE = 0;
@@ -164,7 +164,7 @@ export class NetlinkAddresses implements VipAddresses {
     try {
       for (const datagram of this.#socket?.readNow() ?? []) this.#onDatagram(datagram);
     } catch {
-      // ENOBUFS and the like: the poll watcher or the timeout settles what is left.
+      // ENOBUFS and the like: the socket's reader or the timeout settles what is left.
       this.receiveErrors++;
     }
   }

@@ -195,7 +195,7 @@ describe('NetlinkAddresses', () => {
     assert.equal(kernel.closedSockets, 1);
   });
 
-  it('acks that arrive later (poll watcher) settle the request', async () => {
+  it('acks that arrive later (socket reader) settle the request', async () => {
     const kernel = new FakeKernel();
     kernel.answer = () => 'later';
     const nl = new NetlinkAddresses({ open: kernel.open, ifindex });
