@@ -16,7 +16,8 @@ import { scriptToShellCommand } from './script-command.ts';
 import { boolArg, parseIp, parseUnsigned, timerArg, unsignedArg } from './values.ts';
 
 /*
- * vrrp_instance / vrrp_script / vrrp_sync_group and the VRRP keys of global_defs
+ * vrrp_instance / vrrp_script / track_file / vrrp_track_process / vrrp_sync_group
+ * and the VRRP keys of global_defs
  * → the `vrrp` section of hastack's raw config (YAML-shaped, same key names).
  * Each kind of block has a keyword table; what hastack cannot honour is reported
  * with its line, never dropped silently.
@@ -34,11 +35,21 @@ export interface VrrpDraft {
   globalPos: Map<string, SourcePos>;
   instances: RawDraft[];
   scripts: RawDraft[];
+  trackFiles: RawDraft[];
+  trackProcesses: RawDraft[];
   groups: RawDraft[];
 }
 
 export function emptyVrrpDraft(): VrrpDraft {
-  return { globals: {}, globalPos: new Map(), instances: [], scripts: [], groups: [] };
+  return {
+    globals: {},
+    globalPos: new Map(),
+    instances: [],
+    scripts: [],
+    trackFiles: [],
+    trackProcesses: [],
+    groups: [],
+  };
 }
 
 const NO_IPV6 = 'hastack runs VRRP over IPv4 only';
@@ -134,13 +145,29 @@ const notifyKeys = <D extends Target>() => ({
   notify: scriptKey<D>('notify'),
 });
 
-/** A signed weight -253..253. */
-function parseWeight(text: string | undefined, node: ConfigNode, diag: Diagnostics): number | undefined {
+/** A signed weight -limit..limit (253 for scripts and interfaces, 254 for files and processes). */
+function parseWeight(
+  text: string | undefined,
+  node: ConfigNode,
+  diag: Diagnostics,
+  limit = 253,
+): number | undefined {
   if (text === undefined || !/^[-+]?\d+$/.test(text))
     return diag.bad(node, `"${node.keyword}": weight needs a number`);
   const n = Number(text);
-  if (n < -253 || n > 253) return diag.bad(node, `"${node.keyword}": weight ${n} is outside -253..253`);
+  if (n < -limit || n > limit)
+    return diag.bad(node, `"${node.keyword}": weight ${n} is outside -${limit}..${limit}`);
   return n;
+}
+
+/** `weight W [reverse]` of a tracker block: weight, and reverse when given. */
+function weightKey(limit: number, reverseKey: string): Handler<RawDraft> {
+  return (node, d, diag) => {
+    const w = parseWeight(node.args[0], node, diag, limit);
+    if (w !== undefined) put(d, 'weight', w, node);
+    if (node.args[1] === 'reverse') put(d, reverseKey, true, node);
+    else if (node.args[1] !== undefined) diag.bad(node, `"weight": unknown option "${node.args[1]}"`);
+  };
 }
 
 // ---- virtual_ipaddress -----------------------------------------------------
@@ -263,8 +290,8 @@ const unicastPeers: Handler<RawDraft> = (node, d, diag) => {
   put(d, 'unicast_peer', peers, node);
 };
 
-/** track_interface / track_script: one `NAME [weight W] [reverse|noreverse]` per line. */
-function trackList(key: string, nameKey: string): Handler<RawDraft> {
+/** track_interface / track_script / track_file / track_process: one `NAME [weight W] [reverse|noreverse]` per line. */
+function trackList(key: string, nameKey: string, weightLimit = 253): Handler<RawDraft> {
   return (node, d, diag) => {
     const list: unknown[] = [];
     for (const child of node.children ?? []) {
@@ -272,7 +299,7 @@ function trackList(key: string, nameKey: string): Handler<RawDraft> {
       for (let i = 0; i < child.args.length; i++) {
         const word = child.args[i]!;
         if (word === 'weight') {
-          const w = parseWeight(child.args[++i], child, diag);
+          const w = parseWeight(child.args[++i], child, diag, weightLimit);
           if (w !== undefined) entry.weight = w;
         } else if (word === 'reverse') entry.reverse = true;
         else if (word === 'noreverse') entry.reverse = false;
@@ -351,8 +378,8 @@ const INSTANCE_KEYWORDS = keywordTable<RawDraft>({
   strict_mode: unsupported('VRRP strict mode'),
   use_ipvlan: unsupported('ipvlan interfaces'),
   native_ipv6: unsupported(NO_IPV6),
-  track_file: unsupported('track_file'),
-  track_process: unsupported('track_process'),
+  track_file: trackList('track_file', 'file', 254),
+  track_process: trackList('track_process', 'process', 254),
   track_bfd: unsupported('BFD is not implemented'),
   track_group: unsupported('track_group'),
   virtual_routes: unsupported('hastack does not manage routes'),
@@ -378,12 +405,7 @@ const SCRIPT_KEYWORDS = keywordTable<RawDraft>({
   script: scriptKey('script'),
   interval: timerKey('interval'),
   timeout: timerKey('timeout'),
-  weight: (node, d, diag) => {
-    const w = parseWeight(node.args[0], node, diag);
-    if (w !== undefined) put(d, 'weight', w, node);
-    if (node.args[1] === 'reverse') put(d, 'weight_reverse', true, node);
-    else if (node.args[1] !== undefined) diag.bad(node, `"weight": unknown option "${node.args[1]}"`);
-  },
+  weight: weightKey(253, 'weight_reverse'),
   rise: intKey('rise', { min: 1, max: 1000 }),
   fall: intKey('fall', { min: 1, max: 1000 }),
   init_fail: (node, d) => put(d, 'init_fail', true, node),
@@ -396,6 +418,65 @@ export function parseVrrpScript(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnos
   const { name, d } = block;
   if (d.raw.script === undefined) return void diag.bad(node, `vrrp_script ${name} has no script`);
   vrrp.scripts.push(d);
+}
+
+// ---- track_file (vrrp_track_file) ----------------------------------------------
+
+const INT32 = 2_147_483_647;
+
+const TRACK_FILE_KEYWORDS = keywordTable<RawDraft>({
+  file: pathKey('file'),
+  weight: weightKey(INT32, 'reverse'),
+  init_file: (node, d, diag) => {
+    let value = 0;
+    let overwrite = false;
+    for (const word of node.args) {
+      if (word === 'overwrite') overwrite = true;
+      else if (/^[-+]?\d+$/.test(word) && Math.abs(Number(word)) <= INT32) value = Number(word);
+      else return void diag.bad(node, `"init_file": expected [VALUE] [overwrite], got "${word}"`);
+    }
+    put(d, 'init_file', { value, overwrite }, node);
+  },
+});
+
+export function parseTrackFile(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
+  const block = namedBlock(node.keyword, node, TRACK_FILE_KEYWORDS, diag);
+  if (block === undefined) return;
+  const { name, d } = block;
+  if (d.raw.file === undefined) return void diag.bad(node, `${node.keyword} ${name} has no file`);
+  vrrp.trackFiles.push(d);
+}
+
+// ---- vrrp_track_process ---------------------------------------------------------
+
+const TRACK_PROCESS_KEYWORDS = keywordTable<RawDraft>({
+  process: (node, d, diag) => {
+    const name = firstArg(node, diag, 'a process name');
+    if (name === undefined) return;
+    put(d, 'process', name, node);
+    if (node.args.length > 1) put(d, 'params', node.args.slice(1), node);
+  },
+  param_match: (node, d, diag) => {
+    const how = node.args[0] ?? 'exact';
+    if (how !== 'initial' && how !== 'partial' && how !== 'exact')
+      return void diag.bad(node, `"param_match": expected initial or partial, got "${how}"`);
+    put(d, 'param_match', how, node);
+  },
+  weight: weightKey(254, 'reverse'),
+  quorum: intKey('quorum', { max: 65535 }),
+  quorum_max: intKey('quorum_max', { max: 65535 }),
+  fork_delay: timerKey('fork_delay'),
+  terminate_delay: timerKey('terminate_delay'),
+  delay: timerKey('delay'),
+  full_command: (node, d) => put(d, 'full_command', true, node),
+});
+
+export function parseTrackProcess(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
+  const block = namedBlock(node.keyword, node, TRACK_PROCESS_KEYWORDS, diag);
+  if (block === undefined) return;
+  const { name, d } = block;
+  if (d.raw.process === undefined) return void diag.bad(node, `${node.keyword} ${name} has no process`);
+  vrrp.trackProcesses.push(d);
 }
 
 // ---- vrrp_sync_group ----------------------------------------------------------
@@ -411,8 +492,8 @@ const GROUP_KEYWORDS = keywordTable<RawDraft>({
   sync_group_tracking_weight: ignored('members keep their own trackers'),
   track_interface: unsupported('trackers on a sync group: put them on the member instances'),
   track_script: unsupported('trackers on a sync group: put them on the member instances'),
-  track_file: unsupported('track_file'),
-  track_process: unsupported('track_process'),
+  track_file: unsupported('trackers on a sync group: put them on the member instances'),
+  track_process: unsupported('trackers on a sync group: put them on the member instances'),
   track_bfd: unsupported('BFD is not implemented'),
 });
 
@@ -475,7 +556,7 @@ export function emitVrrp(
   diag: Diagnostics,
 ): Record<string, unknown> | undefined {
   if (vrrp.instances.length === 0) {
-    for (const d of [...vrrp.scripts, ...vrrp.groups]) {
+    for (const d of [...vrrp.scripts, ...vrrp.trackFiles, ...vrrp.trackProcesses, ...vrrp.groups]) {
       diag.warn(KEEPALIVED_CODES.ignored, d.node, `"${d.raw.name}" is unused: the file has no vrrp_instance`);
     }
     return undefined;
@@ -491,6 +572,8 @@ export function emitVrrp(
     });
   };
   emit('scripts', vrrp.scripts);
+  emit('track_files', vrrp.trackFiles);
+  emit('track_processes', vrrp.trackProcesses);
   emit('instances', vrrp.instances);
   emit('sync_groups', vrrp.groups);
   return section;

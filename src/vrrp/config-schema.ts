@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { command, duration } from '../config/schema-parts.ts';
+import type { TrackProcessConfig } from './process-match.ts';
 
 /*
  * The `vrrp` section of hastack.yaml. Keys follow keepalived's names
@@ -41,6 +42,32 @@ export interface TrackedScript {
   /** Overrides the script's own weight. */
   weight?: number;
   reverse?: boolean;
+}
+
+/** An instance's use of a vrrp_track_process (keepalived `track_process { NAME [weight W] [reverse] }`). */
+export interface TrackedProcess {
+  process: string;
+  /** Overrides the tracker's own weight. */
+  weight?: number;
+  reverse?: boolean;
+}
+
+/** An instance's use of a track_file (keepalived `track_file { NAME [weight W] [reverse] }`). */
+export interface TrackedFile {
+  file: string;
+  /** Overrides the track_file's own weight. */
+  weight?: number;
+  reverse?: boolean;
+}
+
+export interface TrackFileConfig {
+  name: string;
+  path: string;
+  /** The value is multiplied by it; 0: a non-zero value is FAULT. */
+  weight: number;
+  weightReverse: boolean;
+  /** init_file: write `value` at start when the file is missing (always, with `overwrite`). */
+  init?: { value: number; overwrite: boolean };
 }
 
 export interface NotifyScripts {
@@ -91,6 +118,8 @@ export interface VrrpInstanceConfig {
   excludedVips: VirtualAddress[];
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
+  trackFiles: TrackedFile[];
+  trackProcesses: TrackedProcess[];
   /** The instance's own interface is tracked (FAULT while down) unless dont_track_primary. */
   trackPrimary: boolean;
   notify: NotifyScripts;
@@ -140,6 +169,8 @@ export interface VrrpSyncGroupConfig {
 export interface VrrpConfig {
   instances: VrrpInstanceConfig[];
   scripts: VrrpScriptConfig[];
+  trackFiles: TrackFileConfig[];
+  trackProcesses: TrackProcessConfig[];
   syncGroups: VrrpSyncGroupConfig[];
   /** keepalived's notify FIFO: one line per transition (INSTANCE "VI_1" MASTER 100). */
   notifyFifo?: string;
@@ -267,6 +298,27 @@ const trackScript = z
     };
   });
 
+/**
+ * An instance's use of a named tracker: `NAME`, or `{ <key>: NAME, weight, reverse }`
+ * (track_file, track_process: weight −254..254, as keepalived).
+ */
+function trackEntry(key: 'file' | 'process') {
+  const object = z.strictObject({
+    [key]: z.string().min(1),
+    weight: z.number().int().min(-254).max(254).optional(),
+    reverse: z.boolean().optional(),
+  });
+  return z.union([z.string().min(1), object]).transform((t) => {
+    if (typeof t === 'string') return { name: t };
+    const { weight, reverse } = t as { weight?: number; reverse?: boolean };
+    return {
+      name: (t as Record<string, string>)[key]!,
+      ...(weight !== undefined && { weight }),
+      ...(reverse !== undefined && { reverse }),
+    };
+  });
+}
+
 const notifyKeys = {
   notify_master: command.optional(),
   notify_backup: command.optional(),
@@ -345,6 +397,8 @@ const instanceSchema = z.strictObject({
   virtual_ipaddress_excluded: z.array(virtualAddress).default([]),
   track_interface: z.array(trackInterface).default([]),
   track_script: z.array(trackScript).default([]),
+  track_file: z.array(trackEntry('file')).default([]),
+  track_process: z.array(trackEntry('process')).default([]),
   dont_track_primary: z.boolean().default(false),
   use_vmac: z.union([z.boolean(), ifname]).default(false),
   vmac_mac: z
@@ -367,6 +421,51 @@ const scriptSchema = z.strictObject({
   init_fail: z.boolean().default(false),
 });
 
+const INT32 = 2_147_483_647;
+
+const trackFileSchema = z.strictObject({
+  name: z.string().regex(NAME, 'name may use letters, digits and _.:@-'),
+  file: z.string().min(1),
+  weight: z.number().int().min(-INT32).max(INT32).default(1),
+  reverse: z.boolean().default(false),
+  /** A number, or { value, overwrite }. */
+  init_file: z
+    .union([
+      z.number().int().min(-INT32).max(INT32),
+      z.strictObject({
+        value: z.number().int().min(-INT32).max(INT32).default(0),
+        overwrite: z.boolean().default(false),
+      }),
+    ])
+    .optional(),
+});
+
+/** keepalived's vrrp_track_process. */
+const trackProcessSchema = z
+  .strictObject({
+    name: z.string().regex(NAME, 'name may use letters, digits and _.:@-'),
+    /** The process name (comm), or argv[0] when the command line is matched. */
+    process: z.string().min(1),
+    /** Match the command line's arguments too. */
+    params: z.array(z.string()).optional(),
+    param_match: z.enum(['exact', 'partial', 'initial']).optional(),
+    full_command: z.boolean().default(false),
+    weight: z.number().int().min(-254).max(254).default(1),
+    reverse: z.boolean().default(false),
+    /** Default 1, or 0 with quorum_max 0 (up while none runs). */
+    quorum: z.number().int().min(0).max(65535).optional(),
+    /** Omitted: no maximum. */
+    quorum_max: z.number().int().min(0).max(65535).optional(),
+    fork_delay: duration.optional(),
+    terminate_delay: duration.optional(),
+    /** Sets fork_delay and terminate_delay where they are not given. */
+    delay: duration.optional(),
+  })
+  .refine((p) => p.quorum_max === undefined || p.quorum_max >= (p.quorum ?? 0), {
+    message: 'quorum_max must be at least quorum',
+    path: ['quorum_max'],
+  });
+
 const syncGroupSchema = z.strictObject({
   name: z.string().regex(NAME, 'name may use letters, digits and _.:@-'),
   group: z.array(z.string().min(1)).min(1),
@@ -387,6 +486,25 @@ const DEFAULTS = {
   downTimerAdverts: 3,
 };
 
+/** Names of one kind of named block must be unique. */
+function uniqueNames(
+  list: readonly { name: string }[],
+  key: string,
+  what: string,
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    if (seen.has(item.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key, i, 'name'],
+        message: `duplicate ${what} name "${item.name}"`,
+      });
+    seen.add(item.name);
+  });
+}
+
 export const vrrpSectionSchema = z
   .strictObject({
     ...inheritable,
@@ -394,6 +512,8 @@ export const vrrpSectionSchema = z
     notify_fifo_script: command.optional(),
     startup_delay: duration.default(0),
     scripts: z.array(scriptSchema).default([]),
+    track_files: z.array(trackFileSchema).default([]),
+    track_processes: z.array(trackProcessSchema).default([]),
     instances: z.array(instanceSchema).min(1, 'a vrrp section needs at least one instance'),
     sync_groups: z.array(syncGroupSchema).default([]),
   })
@@ -404,6 +524,8 @@ export const vrrpSectionSchema = z
     const names = new Map<string, number>();
     const routers = new Map<string, number>();
     const scripts = new Set(section.scripts.map((s) => s.name));
+    const files = new Set(section.track_files.map((f) => f.name));
+    const processes = new Set(section.track_processes.map((p) => p.name));
     section.instances.forEach((inst, i) => {
       const at = (...path: (string | number)[]) => ['instances', i, ...path];
       const prev = names.get(inst.name);
@@ -463,6 +585,22 @@ export const vrrpSectionSchema = z
           });
         }
       });
+      inst.track_file.forEach((t, j) => {
+        if (!files.has(t.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: at('track_file', j),
+            message: `no track_file named "${t.name}"`,
+          });
+      });
+      inst.track_process.forEach((t, j) => {
+        if (!processes.has(t.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: at('track_process', j),
+            message: `no track_process named "${t.name}"`,
+          });
+      });
       const vipCount = inst.virtual_ipaddress.length;
       if (vipCount > 255) {
         ctx.addIssue({
@@ -479,17 +617,9 @@ export const vrrpSectionSchema = z
         });
       }
     });
-    const scriptNames = new Map<string, number>();
-    section.scripts.forEach((s, i) => {
-      if (scriptNames.has(s.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['scripts', i, 'name'],
-          message: `duplicate script name "${s.name}"`,
-        });
-      }
-      scriptNames.set(s.name, i);
-    });
+    uniqueNames(section.scripts, 'scripts', 'script', ctx);
+    uniqueNames(section.track_files, 'track_files', 'track_file', ctx);
+    uniqueNames(section.track_processes, 'track_processes', 'track_process', ctx);
     const grouped = new Map<string, string>();
     section.sync_groups.forEach((g, i) => {
       g.group.forEach((member, j) => {
@@ -542,6 +672,10 @@ export const vrrpSectionSchema = z
         excludedVips: inst.virtual_ipaddress_excluded,
         trackInterfaces: inst.track_interface,
         trackScripts: inst.track_script,
+        trackFiles: inst.track_file.map(({ name, ...rest }): TrackedFile => ({ file: name, ...rest })),
+        trackProcesses: inst.track_process.map(
+          ({ name, ...rest }): TrackedProcess => ({ process: name, ...rest }),
+        ),
         trackPrimary: !inst.dont_track_primary,
         notify: notifyOf(inst),
         ...(vmacName !== undefined && {
@@ -600,6 +734,35 @@ export const vrrpSectionSchema = z
           rise: s.rise,
           fall: s.fall,
           initFail: s.init_fail,
+        }),
+      ),
+      trackFiles: section.track_files.map(
+        (f): TrackFileConfig => ({
+          name: f.name,
+          path: f.file,
+          weight: f.weight,
+          weightReverse: f.reverse,
+          ...(f.init_file !== undefined && {
+            init:
+              typeof f.init_file === 'number'
+                ? { value: f.init_file, overwrite: false }
+                : { value: f.init_file.value, overwrite: f.init_file.overwrite },
+          }),
+        }),
+      ),
+      trackProcesses: section.track_processes.map(
+        (p): TrackProcessConfig => ({
+          name: p.name,
+          process: p.process,
+          ...(p.params !== undefined && { params: p.params }),
+          ...(p.param_match !== undefined && { paramMatch: p.param_match }),
+          fullCommand: p.full_command,
+          weight: p.weight,
+          weightReverse: p.reverse,
+          quorum: p.quorum ?? Math.min(1, p.quorum_max ?? 1),
+          quorumMax: p.quorum_max ?? Number.POSITIVE_INFINITY,
+          forkDelayMs: p.fork_delay ?? p.delay ?? 0,
+          terminateDelayMs: p.terminate_delay ?? p.delay ?? 0,
         }),
       ),
       syncGroups: section.sync_groups.map((g) => ({ name: g.name, members: g.group, notify: notifyOf(g) })),

@@ -3,7 +3,8 @@ import type { VrrpSnapshot } from './vrrp-service.ts';
 /*
  * `hastack status` text for the vrrp section: one line per instance in the
  * spirit of keepalived's data dump (state, effective/configured priority, the
- * master's address, counters), then drops, sync groups and scripts. Pure.
+ * master's address, counters), then drops, sync groups, scripts, track files and
+ * track processes. Pure.
  */
 
 function pad(text: string, width: number): string {
@@ -75,6 +76,23 @@ export function formatVrrpStatus(snapshot: unknown): string {
     for (const sc of s.scripts) {
       lines.push(
         `  ${pad(sc.name, 16)}${pad(sc.ok ? 'OK' : 'FAILED', 8)}runs ${sc.runs} failures ${sc.failures}`,
+      );
+    }
+  }
+  if (Array.isArray(s.files) && s.files.length > 0) {
+    lines.push('VRRP Track Files');
+    for (const f of s.files) {
+      lines.push(
+        `  ${pad(f.name, 16)}${pad(String(f.value), 8)}${f.path} (reads ${f.reads})${f.lastError === undefined ? '' : `: ${f.lastError}`}`,
+      );
+    }
+  }
+  if (Array.isArray(s.processes) && s.processes.length > 0) {
+    lines.push('VRRP Track Processes');
+    for (const p of s.processes) {
+      lines.push(
+        `  ${pad(p.name, 16)}${pad(p.up ? 'UP' : 'DOWN', 8)}${p.count} running, quorum ${p.quorum}..${p.quorumMax ?? 'any'}, ` +
+          `via ${p.source}${p.pending === undefined ? '' : ` (pending ${p.pending})`}`,
       );
     }
   }

@@ -1,8 +1,8 @@
 import type { TrackedInterface, TrackedScript, VrrpScriptConfig } from './config-schema.ts';
 
 /*
- * How trackers (track_interface, track_script) set an instance's effective
- * priority or put it in FAULT, as keepalived does. Pure.
+ * How trackers (track_interface, track_script, track_file, track_process) set an
+ * instance's effective priority or put it in FAULT, as keepalived does. Pure.
  *  - weight 0: FAULT while the tracked thing is down/failing;
  *  - weight > 0: added while up/succeeding; weight < 0: added while down/failing;
  *  - reverse: up counts as down and the other way round.
@@ -35,6 +35,28 @@ export function scriptEffect(track: TrackedScript, script: VrrpScriptConfig, ok:
     track.weight ?? script.weight,
     track.reverse ?? script.weightReverse,
   );
+}
+
+/**
+ * track_file: the file's value × weight (× −1 when reversed) is added. With weight 0
+ * a non-zero value (reversed: zero) is FAULT; a product of −254 or less is FAULT
+ * too, and more than 253 counts as 253 (keepalived's limits).
+ */
+export function fileEffect(name: string, value: number, weight: number, reverse: boolean): TrackerEffect {
+  if (weight === 0) {
+    const failing = reverse ? value === 0 : value !== 0;
+    return failing
+      ? { delta: 0, fault: `file ${name} reads ${value}${reverse ? ' (reverse)' : ''}` }
+      : { delta: 0 };
+  }
+  const status = value * weight * (reverse ? -1 : 1);
+  if (status <= -254) return { delta: 0, fault: `file ${name} reads ${value} (weighted ${status})` };
+  return { delta: Math.min(253, status) };
+}
+
+/** track_process: up = the process quorum is met; weights as for scripts. */
+export function processEffect(name: string, up: boolean, weight: number, reverse: boolean): TrackerEffect {
+  return trackerEffect(`process ${name}`, up, weight, reverse);
 }
 
 export function effectivePriority(configured: number, deltas: Iterable<number>): number {

@@ -16,7 +16,15 @@ import { type Ipv4Header, intToIpv4, ipv4ToInt } from './ipv4-header.ts';
 import type { LinkWatch } from './link-watch.ts';
 import type { Notifier } from './notifier.ts';
 import type { VrrpScriptRunner } from './script-runner.ts';
-import { effectivePriority, interfaceEffect, scriptEffect, type TrackerEffect } from './tracking.ts';
+import type { FileTracker } from './track-file.ts';
+import {
+  effectivePriority,
+  fileEffect,
+  interfaceEffect,
+  processEffect,
+  scriptEffect,
+  type TrackerEffect,
+} from './tracking.ts';
 import type { VrrpChannel } from './vrrp-channel.ts';
 import {
   type DecodeDropReason,
@@ -37,10 +45,19 @@ import { longestMasterDownMs } from './vrrp-timers.ts';
 
 export const CODE_INSTANCE = 'HASTACK_VRRP_INSTANCE';
 
+/** track_process quorums by tracker name, with their weights (the service's process watch). */
+export interface ProcessStates {
+  isUp(name: string): boolean;
+  weightOf(name: string): { weight: number; reverse: boolean } | undefined;
+  subscribe(listener: (name: string, up: boolean) => void): () => void;
+}
+
 export interface InstanceDeps {
   channel: VrrpChannel;
   links: LinkWatch;
   scripts: ReadonlyMap<string, VrrpScriptRunner>;
+  files?: ReadonlyMap<string, FileTracker>;
+  processes?: ProcessStates;
   ip: VipAddresses;
   notifier: Notifier;
   logger: Logger;
@@ -243,6 +260,18 @@ export class VrrpInstance {
       const runner = scripts.get(t.script);
       if (runner !== undefined) this.#unsubscribe.push(runner.subscribe(() => this.recomputeTracking()));
     }
+    for (const t of this.config.trackFiles) {
+      const file = this.#d.files?.get(t.file);
+      if (file !== undefined) this.#unsubscribe.push(file.subscribe(() => this.recomputeTracking()));
+    }
+    const processes = new Set(this.config.trackProcesses.map((t) => t.process));
+    if (processes.size > 0 && this.#d.processes !== undefined) {
+      this.#unsubscribe.push(
+        this.#d.processes.subscribe((name) => {
+          if (processes.has(name)) this.recomputeTracking();
+        }),
+      );
+    }
     this.#applyTracking(false);
     this.#warnShortLease();
     // As keepalived: VIPs left behind by a crashed run must not answer while we are BACKUP.
@@ -271,6 +300,20 @@ export class VrrpInstance {
     for (const t of this.config.trackScripts) {
       const runner = scripts.get(t.script);
       if (runner !== undefined) effects.push(scriptEffect(t, runner.config as VrrpScriptConfig, runner.ok));
+    }
+    for (const t of this.config.trackFiles) {
+      const file = this.#d.files?.get(t.file);
+      if (file === undefined) continue;
+      const { weight, weightReverse } = file.config;
+      effects.push(fileEffect(t.file, file.value, t.weight ?? weight, t.reverse ?? weightReverse));
+    }
+    const processes = this.#d.processes;
+    for (const t of this.config.trackProcesses) {
+      const own = processes?.weightOf(t.process);
+      if (processes === undefined || own === undefined) continue;
+      effects.push(
+        processEffect(t.process, processes.isUp(t.process), t.weight ?? own.weight, t.reverse ?? own.reverse),
+      );
     }
     const fault = effects.find((e) => e.fault !== undefined)?.fault;
     const priority = effectivePriority(

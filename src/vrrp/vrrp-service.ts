@@ -10,17 +10,19 @@ import { IpAddressCommands, type VipAddresses } from './ip-address-commands.ts';
 import { LinkWatch } from './link-watch.ts';
 import { NetlinkAddresses } from './netlink-addresses.ts';
 import { Notifier } from './notifier.ts';
+import { type ProcessTrackStatus, ProcessWatch } from './process-watch.ts';
 import { type ScriptStatus, VrrpScriptRunner } from './script-runner.ts';
 import { SyncGroup } from './sync-group.ts';
+import { FileTracker, type TrackFileStatus } from './track-file.ts';
 import { Vmac } from './vmac.ts';
 import { type ChannelCounters, VrrpChannel } from './vrrp-channel.ts';
-import { type InstanceSnapshot, VrrpInstance } from './vrrp-instance.ts';
+import { type InstanceSnapshot, type ProcessStates, VrrpInstance } from './vrrp-instance.ts';
 
 /*
- * The `vrrp` component: runs every configured VRRP instance, the vrrp_scripts
- * they track and their sync groups. A reload restarts only the instances whose
- * settings (or tracked scripts, or sync group) changed, so unchanged ones keep
- * their state and VIPs.
+ * The `vrrp` component: runs every configured VRRP instance, the vrrp_scripts,
+ * track_files and track_processes they track, and their sync groups. A reload
+ * restarts only the instances whose settings (or trackers, or sync group)
+ * changed, so unchanged ones keep their state and VIPs.
  */
 
 export const CODE_START = 'HASTACK_VRRP_START';
@@ -29,6 +31,8 @@ export interface VrrpSnapshot {
   instances: InstanceSnapshot[];
   syncGroups: { name: string; state: VrrpState; members: string[] }[];
   scripts: ScriptStatus[];
+  files: TrackFileStatus[];
+  processes: ProcessTrackStatus[];
   channels: ({ interface: string } & ChannelCounters)[];
   notify: { fifo: string | null; fifoDropped: number; scriptsRun: number; scriptFailures: number };
 }
@@ -67,6 +71,23 @@ export class VrrpService implements ManagedService<VrrpConfig> {
   readonly #notifier: Notifier;
   readonly #channels = new Map<string, VrrpChannel>();
   readonly #scripts = new Map<string, VrrpScriptRunner>();
+  readonly #files = new Map<string, FileTracker>();
+  /** One watch for every tracked process; replaced when their settings change. */
+  #processWatch: ProcessWatch | undefined;
+  #processKey = '[]';
+  readonly #processListeners = new Set<(name: string, up: boolean) => void>();
+  /** What instances see: stable across a replaced watch. */
+  readonly #processStates: ProcessStates = {
+    isUp: (name) => this.#processWatch?.isUp(name) ?? false,
+    weightOf: (name) => {
+      const p = this.#config.trackProcesses.find((t) => t.name === name);
+      return p === undefined ? undefined : { weight: p.weight, reverse: p.weightReverse };
+    },
+    subscribe: (listener) => {
+      this.#processListeners.add(listener);
+      return () => this.#processListeners.delete(listener);
+    },
+  };
   readonly #running = new Map<string, Running>();
   readonly #groups = new Map<string, SyncGroup>();
   readonly #groupOf = new Map<string, SyncGroup>();
@@ -147,6 +168,11 @@ export class VrrpService implements ManagedService<VrrpConfig> {
     for (const name of [...this.#running.keys()]) await this.#stopInstance(name);
     for (const script of this.#scripts.values()) script.stop();
     this.#scripts.clear();
+    for (const file of this.#files.values()) file.stop();
+    this.#files.clear();
+    this.#processWatch?.stop();
+    this.#processWatch = undefined;
+    this.#processListeners.clear();
     for (const channel of this.#channels.values()) channel.close();
     this.#channels.clear();
     this.#links.close();
@@ -164,6 +190,8 @@ export class VrrpService implements ManagedService<VrrpConfig> {
         members: g.members.map((m) => m.name),
       })),
       scripts: [...this.#scripts.values()].map((s) => s.status()),
+      files: [...this.#files.values()].map((f) => f.status()),
+      processes: this.#processWatch?.status() ?? [],
       channels: [...this.#channels.values()].map((c) => ({ interface: c.ifname, ...c.counters })),
       notify: {
         fifo: this.#config.notifyFifo ?? null,
@@ -222,7 +250,39 @@ export class VrrpService implements ManagedService<VrrpConfig> {
     return runner;
   }
 
+  #file(name: string, config: VrrpConfig): void {
+    const wanted = config.trackFiles.find((f) => f.name === name);
+    if (wanted === undefined) return;
+    const existing = this.#files.get(name);
+    if (existing !== undefined && JSON.stringify(existing.config) === JSON.stringify(wanted)) return;
+    existing?.stop();
+    this.#files.delete(name);
+    const tracker = new FileTracker(wanted, { logger: this.#logger });
+    tracker.start();
+    this.#files.set(name, tracker);
+  }
+
+  /** Starts, replaces or ends the process watch so that it covers what the instances track. */
+  async #syncProcessWatch(config: VrrpConfig): Promise<void> {
+    const used = new Set(config.instances.flatMap((i) => i.trackProcesses.map((t) => t.process)));
+    const wanted = config.trackProcesses.filter((p) => used.has(p.name));
+    const key = JSON.stringify(wanted);
+    if (key === this.#processKey) return;
+    this.#processWatch?.stop();
+    this.#processWatch = undefined;
+    this.#processKey = '[]';
+    if (wanted.length === 0) return;
+    const watch = new ProcessWatch(wanted, { logger: this.#logger });
+    watch.subscribe((name, up) => {
+      for (const listener of this.#processListeners) listener(name, up);
+    });
+    await watch.start();
+    this.#processWatch = watch;
+    this.#processKey = key;
+  }
+
   async #startInstances(config: VrrpConfig, instances: readonly VrrpInstanceConfig[]): Promise<void> {
+    await this.#syncProcessWatch(config);
     const started: VrrpInstance[] = [];
     for (const inst of instances) {
       let vmac: Vmac | undefined;
@@ -232,6 +292,7 @@ export class VrrpService implements ManagedService<VrrpConfig> {
       }
       const vipInterface = vmac?.name ?? inst.interface;
       for (const t of inst.trackScripts) this.#script(t.script, config);
+      for (const t of inst.trackFiles) this.#file(t.file, config);
       const group = config.syncGroups.find((g) => g.members.includes(inst.name));
       let instance: VrrpInstance;
       try {
@@ -239,6 +300,8 @@ export class VrrpService implements ManagedService<VrrpConfig> {
           channel: this.#channel(vipInterface),
           links: this.#links,
           scripts: this.#scripts,
+          files: this.#files,
+          processes: this.#processStates,
           ip: this.#addresses,
           notifier: this.#notifier,
           logger: this.#logger,
@@ -309,6 +372,13 @@ export class VrrpService implements ManagedService<VrrpConfig> {
         this.#scripts.delete(name);
       }
     }
+    const usedFiles = new Set(this.#config.instances.flatMap((i) => i.trackFiles.map((t) => t.file)));
+    for (const [name, file] of this.#files) {
+      if (!usedFiles.has(name)) {
+        file.stop();
+        this.#files.delete(name);
+      }
+    }
   }
 
   #afterActions(source: VrrpInstance, actions: readonly MachineAction[]): void {
@@ -344,6 +414,8 @@ export class VrrpService implements ManagedService<VrrpConfig> {
 /** Everything that, when changed, restarts an instance on reload. */
 function instanceKey(config: VrrpConfig, inst: VrrpInstanceConfig): string {
   const scripts = inst.trackScripts.map((t) => config.scripts.find((s) => s.name === t.script));
+  const files = inst.trackFiles.map((t) => config.trackFiles.find((f) => f.name === t.file));
+  const processes = inst.trackProcesses.map((t) => config.trackProcesses.find((p) => p.name === t.process));
   const group = config.syncGroups.find((g) => g.members.includes(inst.name));
-  return JSON.stringify({ inst, scripts, group: group?.members ?? null });
+  return JSON.stringify({ inst, scripts, files, processes, group: group?.members ?? null });
 }

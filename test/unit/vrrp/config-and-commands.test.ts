@@ -247,6 +247,18 @@ describe('hastack status for vrrp', () => {
       ],
       syncGroups: [{ name: 'G1', state: 'BACKUP', members: ['VI_1'] }],
       scripts: [{ name: 'chk', ok: false, consecutiveOk: 0, consecutiveFail: 3, runs: 10, failures: 3 }],
+      files: [{ name: 'maint', path: '/run/maint', value: 5, reads: 3 }],
+      processes: [
+        {
+          name: 'haproxy',
+          up: false,
+          count: 0,
+          quorum: 1,
+          quorumMax: null,
+          source: 'proc-connector',
+          pending: 'down',
+        },
+      ],
       channels: [],
       notify: { fifo: null, fifoDropped: 0, scriptsRun: 0, scriptFailures: 0 },
     };
@@ -257,6 +269,8 @@ describe('hastack status for vrrp', () => {
     assert.match(text, /last takeover .*: timer late 0\.8 ms, VIPs 0\.15 ms, first GARP 0\.31 ms/);
     assert.match(text, /G1\s+BACKUP\s+VI_1/);
     assert.match(text, /chk\s+FAILED/);
+    assert.match(text, /maint\s+5\s+\/run\/maint \(reads 3\)/);
+    assert.match(text, /haproxy\s+DOWN\s+0 running, quorum 1\.\.any, via proc-connector \(pending down\)/);
     assert.equal(formatVrrpStatus(null), 'VRRP: no status\n');
   });
 });
