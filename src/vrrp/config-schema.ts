@@ -585,22 +585,15 @@ export const vrrpSectionSchema = z
           });
         }
       });
-      inst.track_file.forEach((t, j) => {
-        if (!files.has(t.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: at('track_file', j),
-            message: `no track_file named "${t.name}"`,
-          });
-      });
-      inst.track_process.forEach((t, j) => {
-        if (!processes.has(t.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: at('track_process', j),
-            message: `no track_process named "${t.name}"`,
-          });
-      });
+      for (const [key, list, known] of [
+        ['track_file', inst.track_file, files],
+        ['track_process', inst.track_process, processes],
+      ] as const) {
+        list.forEach((t, j) => {
+          if (!known.has(t.name))
+            ctx.addIssue({ code: 'custom', path: at(key, j), message: `no ${key} named "${t.name}"` });
+        });
+      }
       const vipCount = inst.virtual_ipaddress.length;
       if (vipCount > 255) {
         ctx.addIssue({

@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { netlinkAvailable } from '../../src/core/raw-net.ts';
 import type { TrackProcessConfig } from '../../src/vrrp/process-match.ts';
 import { ProcessWatch } from '../../src/vrrp/process-watch.ts';
+import { trackProcessConfig } from '../helpers/track-process-config.ts';
 
 /*
  * vrrp_track_process against real processes: copies of /bin/sleep and /bin/sh under
@@ -29,21 +30,6 @@ function requireConnector(t: TestContext): boolean {
   if (process.env.CI) assert.fail(`process events connector: ${why}`);
   t.skip(why);
   return false;
-}
-
-function track(name: string, over: Partial<TrackProcessConfig> = {}): TrackProcessConfig {
-  return {
-    name,
-    process: name,
-    fullCommand: false,
-    weight: 1,
-    weightReverse: false,
-    quorum: 1,
-    quorumMax: Number.POSITIVE_INFINITY,
-    forkDelayMs: 0,
-    terminateDelayMs: 0,
-    ...over,
-  };
 }
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -136,9 +122,9 @@ describe('ProcessWatch with real processes', () => {
     const path = join(dir, name);
     const w = await startWatch(
       [
-        track(name),
-        track('full', { process: path, params: ['30'] }),
-        track('other-args', { process: path, params: ['31'] }),
+        trackProcessConfig(name),
+        trackProcessConfig('full', { process: path, params: ['30'] }),
+        trackProcessConfig('other-args', { process: path, params: ['31'] }),
       ],
       { useConnector: true },
     );
@@ -154,7 +140,7 @@ describe('ProcessWatch with real processes', () => {
     await waitFor('up', () => w.isUp(name) && w.isUp('full'));
     assert.equal(w.isUp('other-args'), false);
     // A watch started now sees it in its initial scan.
-    const late = await startWatch([track(name)], { useConnector: true });
+    const late = await startWatch([trackProcessConfig(name)], { useConnector: true });
     assert.equal(late.isUp(name), true);
 
     const killedAt = performance.now();
@@ -171,9 +157,12 @@ describe('ProcessWatch with real processes', () => {
     if (!requireConnector(t)) return;
     // A shell that forks a subshell, which keeps the name (no exec) and waits on stdin.
     const name = `hs${randomBytes(3).toString('hex')}`;
-    const w = await startWatch([track(name, { quorum: 2 }), track('one', { process: name })], {
-      useConnector: true,
-    });
+    const w = await startWatch(
+      [trackProcessConfig(name, { quorum: 2 }), trackProcessConfig('one', { process: name })],
+      {
+        useConnector: true,
+      },
+    );
     const path = join(dir, name);
     await copyFile('/bin/sh', path);
     await chmod(path, 0o755);
@@ -201,7 +190,7 @@ describe('ProcessWatch with real processes', () => {
 
   it('polls /proc without the connector', async (t) => {
     const { name, child } = await spawnNamed('/bin/sleep', ['30']);
-    const w = await startWatch([track(name)], { useConnector: false, pollMs: 100 });
+    const w = await startWatch([trackProcessConfig(name)], { useConnector: false, pollMs: 100 });
     assert.equal(w.status()[0]!.source, 'poll');
     assert.equal(w.isUp(name), true);
     let downAt = 0;

@@ -7,22 +7,12 @@ import {
   type TrackProcessConfig,
   usesCmdline,
 } from '../../../src/vrrp/process-match.ts';
+import { trackProcessConfig } from '../../helpers/track-process-config.ts';
 
 /* vrrp_track_process matching: which processes a tracker counts, as keepalived decides it. */
 
 function config(over: Partial<TrackProcessConfig> = {}): TrackProcessConfig {
-  return {
-    name: 't',
-    process: 'nginx',
-    fullCommand: false,
-    weight: 1,
-    weightReverse: false,
-    quorum: 1,
-    quorumMax: Number.POSITIVE_INFINITY,
-    forkDelayMs: 0,
-    terminateDelayMs: 0,
-    ...over,
-  };
+  return trackProcessConfig('t', { process: 'nginx', ...over });
 }
 
 describe('parseProcStat', () => {

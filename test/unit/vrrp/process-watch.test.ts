@@ -8,26 +8,12 @@ import { isHastackError } from '../../../src/core/errors.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import type { TrackProcessConfig } from '../../../src/vrrp/process-match.ts';
 import { ProcessWatch } from '../../../src/vrrp/process-watch.ts';
+import { trackProcessConfig } from '../../helpers/track-process-config.ts';
 
 /*
  * ProcessWatch polling a fake /proc (PID directories with stat and cmdline files)
  * with the connector off: every change below comes from a full re-scan.
  */
-
-function track(name: string, over: Partial<TrackProcessConfig> = {}): TrackProcessConfig {
-  return {
-    name,
-    process: name,
-    fullCommand: false,
-    weight: 1,
-    weightReverse: false,
-    quorum: 1,
-    quorumMax: Number.POSITIVE_INFINITY,
-    forkDelayMs: 0,
-    terminateDelayMs: 0,
-    ...over,
-  };
-}
 
 let root: string;
 let nextRoot = 0;
@@ -94,7 +80,11 @@ describe('ProcessWatch (fake /proc, polling)', () => {
     await addProcess(proc, 101, 'nginx', ['nginx: worker process']);
     await addProcess(proc, 200, 'sshd');
     const w = await started(
-      [track('nginx', { quorum: 2 }), track('haproxy'), track('sshd', { quorum: 0, quorumMax: 0 })],
+      [
+        trackProcessConfig('nginx', { quorum: 2 }),
+        trackProcessConfig('haproxy'),
+        trackProcessConfig('sshd', { quorum: 0, quorumMax: 0 }),
+      ],
       proc,
       3_600_000,
     );
@@ -110,7 +100,7 @@ describe('ProcessWatch (fake /proc, polling)', () => {
 
   it('sees a process appear and vanish on the next poll', async () => {
     const proc = await fakeProc();
-    const w = await started([track('redis-server')], proc);
+    const w = await started([trackProcessConfig('redis-server')], proc);
     const seen: string[] = [];
     w.subscribe((name, up) => seen.push(`${name} ${up ? 'up' : 'down'}`));
     assert.equal(w.isUp('redis-server'), false);
@@ -128,7 +118,7 @@ describe('ProcessWatch (fake /proc, polling)', () => {
   it('ignores zombies', async () => {
     const proc = await fakeProc();
     await addProcess(proc, 400, 'postgres', ['postgres'], 'Z');
-    const w = await started([track('postgres')], proc);
+    const w = await started([trackProcessConfig('postgres')], proc);
     assert.equal(w.isUp('postgres'), false);
     await addProcess(proc, 401, 'postgres', ['postgres'], 'R');
     await waitFor('up', () => w.isUp('postgres'));
@@ -144,22 +134,22 @@ describe('ProcessWatch (fake /proc, polling)', () => {
     await addProcess(proc, 502, 'python3', ['/usr/bin/python3', 'app.py']);
     const w = await started(
       [
-        track('full', { process: '/usr/sbin/nginx', fullCommand: true }),
-        track('exact-a', { process: '/usr/sbin/nginx', params: ['-c', '/etc/nginx/a.conf'] }),
-        track('exact-b', { process: '/usr/sbin/nginx', params: ['-c', '/etc/nginx/b.conf'] }),
-        track('partial-b', {
+        trackProcessConfig('full', { process: '/usr/sbin/nginx', fullCommand: true }),
+        trackProcessConfig('exact-a', { process: '/usr/sbin/nginx', params: ['-c', '/etc/nginx/a.conf'] }),
+        trackProcessConfig('exact-b', { process: '/usr/sbin/nginx', params: ['-c', '/etc/nginx/b.conf'] }),
+        trackProcessConfig('partial-b', {
           process: '/usr/sbin/nginx',
           params: ['-c', '/etc/nginx/b.conf'],
           paramMatch: 'partial',
         }),
-        track('initial', {
+        trackProcessConfig('initial', {
           process: '/usr/sbin/nginx',
           params: ['-c', '/etc/nginx/'],
           paramMatch: 'initial',
         }),
-        track('no-args', { process: '/usr/bin/python3', paramMatch: 'exact' }),
-        track('app', { process: '/usr/bin/python3', params: ['app.py'] }),
-        track('by-name', { process: 'nginx' }),
+        trackProcessConfig('no-args', { process: '/usr/bin/python3', paramMatch: 'exact' }),
+        trackProcessConfig('app', { process: '/usr/bin/python3', params: ['app.py'] }),
+        trackProcessConfig('by-name', { process: 'nginx' }),
       ],
       proc,
       3_600_000,
@@ -188,7 +178,10 @@ describe('ProcessWatch (fake /proc, polling)', () => {
     await mkdir(join(proc, '605'));
     await writeFile(join(proc, '605', 'stat'), 'garbage without a name\n');
     const w = await started(
-      [track('memcached'), track('mc-port', { process: 'memcached', params: ['-p', '11211'] })],
+      [
+        trackProcessConfig('memcached'),
+        trackProcessConfig('mc-port', { process: 'memcached', params: ['-p', '11211'] }),
+      ],
       proc,
       3_600_000,
     );
@@ -207,10 +200,10 @@ describe('ProcessWatch (fake /proc, polling)', () => {
     // An unreadable cmdline (a directory): only a cmdline tracker would stumble on it.
     await rm(join(proc, '700', 'cmdline'));
     await mkdir(join(proc, '700', 'cmdline'));
-    const w = await started([track('chronyd')], proc, 3_600_000);
+    const w = await started([trackProcessConfig('chronyd')], proc, 3_600_000);
     assert.equal(w.isUp('chronyd'), true);
     const both = await started(
-      [track('chronyd'), track('full', { process: 'chronyd', fullCommand: true })],
+      [trackProcessConfig('chronyd'), trackProcessConfig('full', { process: 'chronyd', fullCommand: true })],
       proc,
     );
     assert.deepEqual(
@@ -222,7 +215,7 @@ describe('ProcessWatch (fake /proc, polling)', () => {
 
   it('applies fork and terminate delays (one timer), reporting pending changes', async () => {
     const proc = await fakeProc();
-    const w = await started([track('slapd', { forkDelayMs: 150, terminateDelayMs: 150 })], proc);
+    const w = await started([trackProcessConfig('slapd', { forkDelayMs: 150, terminateDelayMs: 150 })], proc);
     const seen: Array<[string, boolean, number]> = [];
     const t0 = Date.now();
     w.subscribe((name, up) => seen.push([name, up, Date.now() - t0]));
@@ -257,22 +250,22 @@ describe('ProcessWatch (fake /proc, polling)', () => {
       assert.fail('expected a throw');
     };
     assert.equal(
-      code(() => watchOf([track('a'), track('a')], proc)),
+      code(() => watchOf([trackProcessConfig('a'), trackProcessConfig('a')], proc)),
       'HASTACK_VRRP_TRACK_PROCESS_CONFIG',
     );
     assert.equal(
-      code(() => watchOf([track('a', { quorumMax: 0 })], proc)),
+      code(() => watchOf([trackProcessConfig('a', { quorumMax: 0 })], proc)),
       'HASTACK_VRRP_TRACK_PROCESS_CONFIG',
     );
     assert.equal(
-      code(() => watchOf([track('a', { quorum: -1 })], proc)),
+      code(() => watchOf([trackProcessConfig('a', { quorum: -1 })], proc)),
       'HASTACK_VRRP_TRACK_PROCESS_CONFIG',
     );
     assert.equal(
-      code(() => watchOf([track('a', { process: '' })], proc)),
+      code(() => watchOf([trackProcessConfig('a', { process: '' })], proc)),
       'HASTACK_VRRP_TRACK_PROCESS_CONFIG',
     );
-    const w = await started([track('a')], proc);
+    const w = await started([trackProcessConfig('a')], proc);
     assert.equal(
       code(() => w.isUp('b')),
       'HASTACK_VRRP_TRACK_PROCESS_UNKNOWN',
@@ -280,14 +273,14 @@ describe('ProcessWatch (fake /proc, polling)', () => {
     w.stop();
     w.stop();
     await assert.rejects(w.start(), { code: 'HASTACK_VRRP_TRACK_PROCESS_STOPPED' });
-    const missing = watchOf([track('a')], join(proc, 'does-not-exist'));
+    const missing = watchOf([trackProcessConfig('a')], join(proc, 'does-not-exist'));
     await assert.rejects(missing.start(), { code: 'HASTACK_VRRP_TRACK_PROCESS_SCAN' });
     missing.stop();
   });
 
   it('stops polling and reporting after stop()', async () => {
     const proc = await fakeProc();
-    const w = await started([track('ntpd')], proc);
+    const w = await started([trackProcessConfig('ntpd')], proc);
     let reports = 0;
     w.subscribe(() => reports++);
     w.stop();
