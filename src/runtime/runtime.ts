@@ -174,19 +174,24 @@ export class Runtime {
       if (this.#loadConfig === undefined)
         throw new HastackError('HASTACK_RELOAD_UNSUPPORTED', 'no config source to reload from');
       this.#reloads.lastAt = Date.now();
+      const failed = (err: unknown, message: string) => {
+        this.#reloads.failures++;
+        this.#reloads.lastError = (err as Error).message;
+        this.#logger.error({ err, code: (err as HastackError).code }, message);
+        return err;
+      };
       let next: LoadedConfig;
       try {
         next = await this.#loadConfig();
       } catch (err) {
-        this.#reloads.failures++;
-        this.#reloads.lastError = (err as Error).message;
-        this.#logger.error(
-          { err, code: (err as HastackError).code },
-          'reload rejected: the running config stays',
-        );
-        throw err;
+        throw failed(err, 'reload rejected: the running config stays');
       }
-      await this.apply(next);
+      try {
+        await this.apply(next);
+      } catch (err) {
+        // A component refused its new section (a start-time check failed): it keeps its running config.
+        throw failed(err, 'reload failed while applying the new config');
+      }
       this.#reloads.count++;
       delete this.#reloads.lastError;
     };

@@ -71,9 +71,9 @@ export class FileTracker {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Writes init_file when asked, reads the value (synchronously: instances start with it) and starts watching. */
-  start(): void {
-    const dir = dirname(this.#path);
+  /** Throws HASTACK_VRRP_TRACK_FILE when the file's directory is missing (the file itself may come and go). */
+  static check(config: TrackFileConfig): void {
+    const dir = dirname(resolve(config.path));
     let isDir = false;
     try {
       isDir = statSync(dir).isDirectory();
@@ -81,8 +81,14 @@ export class FileTracker {
     if (!isDir)
       throw new HastackError(
         CODE_TRACK_FILE,
-        `track_file ${this.config.name}: directory ${dir} does not exist (the file may come and go; its directory must be there)`,
+        `track_file ${config.name}: directory ${dir} does not exist (the file may come and go; its directory must be there)`,
       );
+  }
+
+  /** Writes init_file when asked, reads the value (synchronously: instances start with it) and starts watching. */
+  start(): void {
+    FileTracker.check(this.config);
+    const dir = dirname(this.#path);
     const init = this.config.init;
     if (init !== undefined) {
       try {

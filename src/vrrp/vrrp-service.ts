@@ -132,6 +132,9 @@ export class VrrpService implements ManagedService<VrrpConfig> {
 
   async update(config: VrrpConfig): Promise<void> {
     if (this.#stopped) throw new HastackError(CODE_START, 'the vrrp service is stopped');
+    // Refused before anything stops: a reload with a bad track_file leaves the running instances alone.
+    const usedFiles = new Set(config.instances.flatMap((i) => i.trackFiles.map((t) => t.file)));
+    for (const f of config.trackFiles) if (usedFiles.has(f.name)) FileTracker.check(f);
     const wanted = new Map(config.instances.map((i) => [i.name, i]));
     const keys = new Map(config.instances.map((i) => [i.name, instanceKey(config, i)]));
     const restart: VrrpInstanceConfig[] = [];
@@ -268,17 +271,24 @@ export class VrrpService implements ManagedService<VrrpConfig> {
     const wanted = config.trackProcesses.filter((p) => used.has(p.name));
     const key = JSON.stringify(wanted);
     if (key === this.#processKey) return;
-    this.#processWatch?.stop();
-    this.#processWatch = undefined;
-    this.#processKey = '[]';
-    if (wanted.length === 0) return;
-    const watch = new ProcessWatch(wanted, { logger: this.#logger });
-    watch.subscribe((name, up) => {
-      for (const listener of this.#processListeners) listener(name, up);
-    });
-    await watch.start();
-    this.#processWatch = watch;
-    this.#processKey = key;
+    // The new watch scans before it replaces the old one: instances never see a gap (all down).
+    let next: ProcessWatch | undefined;
+    if (wanted.length > 0) {
+      const watch = new ProcessWatch(wanted, { logger: this.#logger });
+      next = watch;
+      watch.subscribe((name, up) => {
+        if (this.#processWatch !== watch) return;
+        for (const listener of this.#processListeners) listener(name, up);
+      });
+      await watch.start();
+    }
+    const old = this.#processWatch;
+    this.#processWatch = next;
+    this.#processKey = next === undefined ? '[]' : key;
+    old?.stop();
+    // Instances kept across the swap re-read the states of the new watch.
+    for (const p of wanted)
+      for (const listener of this.#processListeners) listener(p.name, next!.isUp(p.name));
   }
 
   async #startInstances(config: VrrpConfig, instances: readonly VrrpInstanceConfig[]): Promise<void> {

@@ -83,6 +83,39 @@ describe('VRRP trackers in namespaces', () => {
     await l.waitForHolder(VIP, 'n1');
   });
 
+  it('reload (SIGHUP): a track_file added to the running master applies; a missing directory is refused first', async (t) => {
+    if (!(await requireLab(t))) return;
+    const l = await VrrpLab.create(2);
+    lab = l;
+    const n1 = await l.startHastack('n1', hastackYaml(l, 'n1', { priority: 150 }));
+    await l.startHastack('n2', hastackYaml(l, 'n2', { priority: 100 }));
+    await l.waitForHolder(VIP, 'n1');
+    const reload = async (file: string) => {
+      const globals = `  track_files:\n    - { name: maint, file: ${file}, weight: 0 }\n`;
+      await writeFile(
+        join(l.dir, 'n1.yaml'),
+        hastackYaml(l, 'n1', { priority: 150, globals, extra: '      track_file: [maint]\n' }),
+      );
+      n1.kill('SIGHUP');
+    };
+    // Refused as a whole before anything stops: VI_1 stays MASTER with its VIP.
+    await reload(join(l.dir, 'no-such-dir', 'maint'));
+    await l.waitFor('the refused reload in the log', async () =>
+      (await n1.log()).includes('HASTACK_VRRP_TRACK_FILE'),
+    );
+    assert.equal(await l.lastState('n1', 'VI_1'), 'MASTER');
+    await l.waitForHolder(VIP, 'n1', 1_000);
+    const file = join(l.dir, 'n1.maint');
+    await writeFile(file, '1\n');
+    await reload(file);
+    await waitForState(l, 'n1', 'FAULT');
+    await l.waitForHolder(VIP, 'n2');
+    await writeFile(file, '0\n');
+    // Before hastack held its loop open itself, n1 exited here (13: nothing left to wait on).
+    assert.equal(n1.running, true, (await n1.log()).slice(-3000));
+    await l.waitForHolder(VIP, 'n1');
+  });
+
   it('track_process weight 0: killing the tracked process on the master moves the VIP; restarting it moves it back', async (t) => {
     if (!(await requireLab(t))) return;
     const l = await VrrpLab.create(2);

@@ -22,22 +22,29 @@ export function runUntilSignalled(
   runtime: Runtime,
   logger: ReturnType<typeof createLogger>,
 ): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise<number>((resolve) => {
     let stopping = false;
+    // A daemon runs until it is signalled, whatever its components hold: with every VRRP
+    // instance in FAULT on a track_file, say, no socket or timer keeps Node's loop alive.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    const done = (code: number) => {
+      clearInterval(keepAlive);
+      resolve(code);
+    };
     const onStop = (signal: NodeJS.Signals) => {
       if (stopping) {
         logger.warn({ signal }, 'second stop signal: closing all connections now');
-        runtime.stop(0).finally(() => resolve(0));
+        runtime.stop(0).finally(() => done(0));
         return;
       }
       stopping = true;
       logger.info({ signal }, 'stop signal received');
       runtime
         .stop()
-        .then(() => resolve(0))
+        .then(() => done(0))
         .catch((err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          resolve(1);
+          done(1);
         })
         .finally(() => {
           process.off('SIGHUP', onReload);
