@@ -24,19 +24,17 @@
  * Extra scenario (not in the default list): hastack-v3-iproute2, the same pair
  * changing VIPs by spawning `ip` instead of netlink (the fallback path).
  */
-import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/core/duration.ts';
 import { hastackLogEvents, type LabProcess, run, VrrpLab } from '../src/vrrp/lab/lab.ts';
 import { AdvertWatch } from './lib/advert-watch.ts';
+import { resultsPath, writeResults } from './lib/results.ts';
 import { median } from './lib/stats.ts';
 import { formatTable } from './lib/table.ts';
 
 const VIP = '10.77.0.100';
 const PROBE = new URL('./failover-probe.ts', import.meta.url).pathname;
-const RESULTS = new URL('./results/', import.meta.url).pathname;
 
 interface Scenario {
   name: string;
@@ -459,9 +457,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nload average (1 min): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after\n`,
   );
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  const out = values.out ?? join(RESULTS, `failover-${stamp}.json`);
-  await writeFile(out, `${JSON.stringify({ phase, loadBefore, loadAfter, trials: raw }, null, 2)}\n`);
+  const out = values.out ?? resultsPath('failover');
+  await writeResults(out, { phase, loadBefore, loadAfter, trials: raw });
   process.stdout.write(`raw results: ${out}\n`);
 }
 
