@@ -412,12 +412,23 @@ const SCRIPT_KEYWORDS = keywordTable<RawDraft>({
   user: ignored(SCRIPT_USER),
 });
 
-export function parseVrrpScript(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
-  const block = namedBlock('vrrp_script', node, SCRIPT_KEYWORDS, diag);
+/** A named block that must set `required` (`vrrp_script X { script … }`), added to `into` when it does. */
+function collectBlock(
+  node: ConfigNode,
+  table: KeywordTable<RawDraft>,
+  required: string,
+  into: RawDraft[],
+  diag: Diagnostics,
+): void {
+  const block = namedBlock(node.keyword, node, table, diag);
   if (block === undefined) return;
-  const { name, d } = block;
-  if (d.raw.script === undefined) return void diag.bad(node, `vrrp_script ${name} has no script`);
-  vrrp.scripts.push(d);
+  if (block.d.raw[required] === undefined)
+    return void diag.bad(node, `${node.keyword} ${block.name} has no ${required}`);
+  into.push(block.d);
+}
+
+export function parseVrrpScript(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
+  collectBlock(node, SCRIPT_KEYWORDS, 'script', vrrp.scripts, diag);
 }
 
 // ---- track_file (vrrp_track_file) ----------------------------------------------
@@ -440,11 +451,7 @@ const TRACK_FILE_KEYWORDS = keywordTable<RawDraft>({
 });
 
 export function parseTrackFile(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
-  const block = namedBlock(node.keyword, node, TRACK_FILE_KEYWORDS, diag);
-  if (block === undefined) return;
-  const { name, d } = block;
-  if (d.raw.file === undefined) return void diag.bad(node, `${node.keyword} ${name} has no file`);
-  vrrp.trackFiles.push(d);
+  collectBlock(node, TRACK_FILE_KEYWORDS, 'file', vrrp.trackFiles, diag);
 }
 
 // ---- vrrp_track_process ---------------------------------------------------------
@@ -472,11 +479,7 @@ const TRACK_PROCESS_KEYWORDS = keywordTable<RawDraft>({
 });
 
 export function parseTrackProcess(node: ConfigNode, vrrp: VrrpDraft, diag: Diagnostics): void {
-  const block = namedBlock(node.keyword, node, TRACK_PROCESS_KEYWORDS, diag);
-  if (block === undefined) return;
-  const { name, d } = block;
-  if (d.raw.process === undefined) return void diag.bad(node, `${node.keyword} ${name} has no process`);
-  vrrp.trackProcesses.push(d);
+  collectBlock(node, TRACK_PROCESS_KEYWORDS, 'process', vrrp.trackProcesses, diag);
 }
 
 // ---- vrrp_sync_group ----------------------------------------------------------

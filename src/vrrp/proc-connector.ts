@@ -1,12 +1,20 @@
-import { endianness } from 'node:os';
+import {
+  forEachNetlinkMessage,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSG_NOOP,
+  writeNetlinkHeader,
+} from './netlink-message.ts';
 
 /*
  * The kernel's process events connector (NETLINK_CONNECTOR, group CN_IDX_PROC),
  * which keepalived's vrrp_track_process follows instead of polling /proc: one
  * event per fork, exec, comm change and exit on the whole host. Pure codec; the
- * socket is the addon's (process-watch.ts). The structures are in host byte order.
+ * socket is the addon's (process-watch.ts). The structures are in host byte order
+ * (little endian wherever the addon builds, as in netlink-message.ts).
  *
- *   nlmsghdr (16): len u32, type u16, flags u16, seq u32, pid u32
+ *   nlmsghdr (16): see netlink-message.ts
  *   cn_msg   (20): id.idx u32, id.val u32, seq u32, ack u32, len u16, flags u16
  *   proc_event:    what u32, cpu u32, timestamp_ns u64, then the event's data
  */
@@ -16,8 +24,6 @@ export const NETLINK_CONNECTOR = 11;
 export const CN_IDX_PROC = 1;
 export const CN_VAL_PROC = 1;
 
-const NLMSG_DONE = 3;
-const NLMSG_HDRLEN = 16;
 const CN_MSG_LEN = 20;
 const EVENT_HEADER_LEN = 16;
 const PROC_CN_MCAST_LISTEN = 1;
@@ -39,25 +45,7 @@ export type ProcEvent =
   | { type: 'ack'; ack: number; err: number }
   | { type: 'other'; what: number };
 
-const LITTLE = endianness() === 'LE';
-
-function u32(buf: Buffer, offset: number): number {
-  return LITTLE ? buf.readUInt32LE(offset) : buf.readUInt32BE(offset);
-}
-
-function u16(buf: Buffer, offset: number): number {
-  return LITTLE ? buf.readUInt16LE(offset) : buf.readUInt16BE(offset);
-}
-
-function putU32(buf: Buffer, value: number, offset: number): void {
-  if (LITTLE) buf.writeUInt32LE(value >>> 0, offset);
-  else buf.writeUInt32BE(value >>> 0, offset);
-}
-
-function putU16(buf: Buffer, value: number, offset: number): void {
-  if (LITTLE) buf.writeUInt16LE(value, offset);
-  else buf.writeUInt16BE(value, offset);
-}
+const u32 = (buf: Buffer, offset: number): number => buf.readUInt32LE(offset);
 
 /**
  * PROC_CN_MCAST_LISTEN / IGNORE: start or stop this socket's events (all event
@@ -67,18 +55,14 @@ function putU16(buf: Buffer, value: number, offset: number): void {
  */
 export function encodeProcListen(op: 'listen' | 'ignore', seq: number, ack = 0): Buffer {
   const buf = Buffer.alloc(NLMSG_HDRLEN + CN_MSG_LEN + 4);
-  putU32(buf, buf.length, 0);
-  putU16(buf, NLMSG_DONE, 4);
-  putU16(buf, 0, 6);
-  putU32(buf, seq, 8);
-  putU32(buf, 0, 12);
-  putU32(buf, CN_IDX_PROC, 16);
-  putU32(buf, CN_VAL_PROC, 20);
-  putU32(buf, seq, 24);
-  putU32(buf, ack, 28);
-  putU16(buf, 4, 32);
-  putU16(buf, 0, 34);
-  putU32(buf, op === 'listen' ? PROC_CN_MCAST_LISTEN : PROC_CN_MCAST_IGNORE, 36);
+  writeNetlinkHeader(buf, NLMSG_DONE, 0, seq);
+  buf.writeUInt32LE(CN_IDX_PROC, 16);
+  buf.writeUInt32LE(CN_VAL_PROC, 20);
+  buf.writeUInt32LE(seq >>> 0, 24);
+  buf.writeUInt32LE(ack >>> 0, 28);
+  buf.writeUInt16LE(4, 32); // payload length
+  buf.writeUInt16LE(0, 34);
+  buf.writeUInt32LE(op === 'listen' ? PROC_CN_MCAST_LISTEN : PROC_CN_MCAST_IGNORE, 36);
   return buf;
 }
 
@@ -89,25 +73,21 @@ export function encodeProcListen(op: 'listen' | 'ignore', seq: number, ack = 0):
  */
 export function decodeProcEvents(datagram: Buffer): ProcEvent[] {
   const events: ProcEvent[] = [];
-  let offset = 0;
-  while (offset + NLMSG_HDRLEN <= datagram.length) {
-    const len = u32(datagram, offset);
-    if (len < NLMSG_HDRLEN || offset + len > datagram.length) break;
-    const event = decodeMessage(datagram.subarray(offset, offset + len));
+  forEachNetlinkMessage(datagram, (msg) => {
+    const event = decodeMessage(msg);
     if (event !== undefined) events.push(event);
-    offset += (len + 3) & ~3;
-  }
+  });
   return events;
 }
 
 function decodeMessage(msg: Buffer): ProcEvent | undefined {
   if (msg.length < NLMSG_HDRLEN + CN_MSG_LEN + EVENT_HEADER_LEN) return undefined;
-  const type = u16(msg, 4);
-  // NLMSG_NOOP (1) and NLMSG_ERROR (2) carry no event.
-  if (type === 1 || type === 2) return undefined;
+  const type = msg.readUInt16LE(4);
+  if (type === NLMSG_NOOP || type === NLMSG_ERROR) return undefined; // no event in these
+
   const cn = NLMSG_HDRLEN;
   if (u32(msg, cn) !== CN_IDX_PROC || u32(msg, cn + 4) !== CN_VAL_PROC) return undefined;
-  const payloadLen = u16(msg, cn + 16);
+  const payloadLen = msg.readUInt16LE(cn + 16);
   const payload = msg.subarray(cn + CN_MSG_LEN, cn + CN_MSG_LEN + payloadLen);
   if (payload.length !== payloadLen || payloadLen < EVENT_HEADER_LEN) return undefined;
   const what = u32(payload, 0);

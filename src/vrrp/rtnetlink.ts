@@ -1,5 +1,13 @@
 import { constants } from 'node:os';
 import { intToIpv4, ipv4ToInt } from './ipv4-header.ts';
+import {
+  align4,
+  forEachNetlinkMessage,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  writeNetlinkHeader,
+} from './netlink-message.ts';
 
 /*
  * The few rtnetlink messages IP takeover needs (linux/netlink.h, linux/rtnetlink.h,
@@ -10,9 +18,7 @@ import { intToIpv4, ipv4ToInt } from './ipv4-header.ts';
  * (little endian on every platform hastack's addon builds for) except addresses.
  */
 
-export const NLMSG_HDRLEN = 16;
-export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
+export { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN };
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
 
@@ -54,8 +60,6 @@ export interface NetlinkLifetime {
   validLftSec: number;
   preferredLftSec: number;
 }
-
-const align4 = (n: number) => (n + 3) & ~3;
 
 function putAttr(buf: Buffer, at: number, type: number, payload: Buffer): number {
   buf.writeUInt16LE(4 + payload.length, at);
@@ -112,11 +116,12 @@ export function encodeAddressRequest(
     (label === undefined ? 0 : align4(4 + label.length)) +
     (cacheinfo === undefined ? 0 : align4(4 + 16));
   const buf = Buffer.alloc(length);
-  buf.writeUInt32LE(length, 0);
-  buf.writeUInt16LE(op === 'replace' ? RTM_NEWADDR : RTM_DELADDR, 4);
-  buf.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | (op === 'replace' ? NLM_F_CREATE | NLM_F_REPLACE : 0), 6);
-  buf.writeUInt32LE(seq >>> 0, 8);
-  buf.writeUInt32LE(0, 12);
+  writeNetlinkHeader(
+    buf,
+    op === 'replace' ? RTM_NEWADDR : RTM_DELADDR,
+    NLM_F_REQUEST | NLM_F_ACK | (op === 'replace' ? NLM_F_CREATE | NLM_F_REPLACE : 0),
+    seq,
+  );
   // struct ifaddrmsg { family, prefixlen, flags, scope, index }
   buf.writeUInt8(AF_INET, 16);
   buf.writeUInt8(a.prefix, 17);
@@ -156,27 +161,22 @@ export function errnoName(errno: number): string {
  */
 export function parseAcks(datagram: Buffer): NetlinkAck[] {
   const acks: NetlinkAck[] = [];
-  let at = 0;
-  while (at + NLMSG_HDRLEN <= datagram.length) {
-    const len = datagram.readUInt32LE(at);
-    if (len < NLMSG_HDRLEN || at + len > datagram.length) break;
-    const type = datagram.readUInt16LE(at + 4);
-    const flags = datagram.readUInt16LE(at + 6);
-    const seq = datagram.readUInt32LE(at + 8);
-    if (type === NLMSG_ERROR && len >= NLMSG_HDRLEN + 4 + NLMSG_HDRLEN) {
-      const errno = -datagram.readInt32LE(at + NLMSG_HDRLEN) || 0;
-      const ack: NetlinkAck = { seq, errno };
-      if (errno !== 0) ack.code = errnoName(errno);
-      if ((flags & NLM_F_ACK_TLVS) !== 0) {
-        const echoed = datagram.readUInt32LE(at + NLMSG_HDRLEN + 4);
-        const tlvAt = at + NLMSG_HDRLEN + 4 + ((flags & NLM_F_CAPPED) !== 0 ? NLMSG_HDRLEN : align4(echoed));
-        const message = extAckMessage(datagram, tlvAt, at + len);
-        if (message !== undefined) ack.message = message;
-      }
-      acks.push(ack);
+  forEachNetlinkMessage(datagram, (msg) => {
+    const type = msg.readUInt16LE(4);
+    const flags = msg.readUInt16LE(6);
+    const seq = msg.readUInt32LE(8);
+    if (type !== NLMSG_ERROR || msg.length < NLMSG_HDRLEN + 4 + NLMSG_HDRLEN) return;
+    const errno = -msg.readInt32LE(NLMSG_HDRLEN) || 0;
+    const ack: NetlinkAck = { seq, errno };
+    if (errno !== 0) ack.code = errnoName(errno);
+    if ((flags & NLM_F_ACK_TLVS) !== 0) {
+      const echoed = msg.readUInt32LE(NLMSG_HDRLEN + 4);
+      const tlvAt = NLMSG_HDRLEN + 4 + ((flags & NLM_F_CAPPED) !== 0 ? NLMSG_HDRLEN : align4(echoed));
+      const message = extAckMessage(msg, tlvAt, msg.length);
+      if (message !== undefined) ack.message = message;
     }
-    at += align4(len);
-  }
+    acks.push(ack);
+  });
   return acks;
 }
 

@@ -17,6 +17,8 @@ import { parseTrackFileValue, TRACK_FILE_READ_BYTES } from './track-file-value.t
 
 export const CODE_TRACK_FILE = 'HASTACK_VRRP_TRACK_FILE';
 
+const NO_SUCH_FILE = 'no such file (reads 0)';
+
 export interface TrackFileStatus {
   name: string;
   path: string;
@@ -185,7 +187,7 @@ export class FileTracker {
       const { bytesRead } = await handle.read(this.#buffer, 0, TRACK_FILE_READ_BYTES, 0);
       return this.#buffer.toString('latin1', 0, bytesRead);
     } catch (err) {
-      return { error: errorCode(err) === 'ENOENT' ? 'no such file (reads 0)' : errorMessage(err) };
+      return readFailure(err);
     } finally {
       await handle?.close();
     }
@@ -198,7 +200,7 @@ export class FileTracker {
       const bytesRead = readSync(fd, this.#buffer, 0, TRACK_FILE_READ_BYTES, 0);
       return this.#buffer.toString('latin1', 0, bytesRead);
     } catch (err) {
-      return { error: errorCode(err) === 'ENOENT' ? 'no such file (reads 0)' : errorMessage(err) };
+      return readFailure(err);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -219,7 +221,7 @@ export class FileTracker {
       }
       this.#lastError = undefined;
     } else {
-      if (this.#lastError !== text.error && !text.error.startsWith('no such file'))
+      if (this.#lastError !== text.error && text.error !== NO_SUCH_FILE)
         this.#logger.warn({ trackFile: this.config.name, file: this.#path }, `track_file: ${text.error}`);
       this.#lastError = text.error;
       value = 0;
@@ -232,4 +234,9 @@ export class FileTracker {
     );
     if (announce) for (const listener of this.#listeners) listener(value);
   }
+}
+
+/** Why a read found no text; a missing file is ordinary (it reads 0). */
+function readFailure(err: unknown): { error: string } {
+  return { error: errorCode(err) === 'ENOENT' ? NO_SUCH_FILE : errorMessage(err) };
 }

@@ -241,28 +241,17 @@ export class VrrpService implements ManagedService<VrrpConfig> {
     return channel;
   }
 
-  #script(name: string, config: VrrpConfig): VrrpScriptRunner | undefined {
-    const wanted = config.scripts.find((s) => s.name === name);
-    if (wanted === undefined) return undefined;
-    const existing = this.#scripts.get(name);
-    if (existing !== undefined && JSON.stringify(existing.config) === JSON.stringify(wanted)) return existing;
-    existing?.stop();
-    const runner = new VrrpScriptRunner(wanted);
-    this.#scripts.set(name, runner);
-    runner.start();
-    return runner;
+  #script(name: string, config: VrrpConfig): void {
+    keepOrReplace(this.#scripts, name, config.scripts, (wanted) => new VrrpScriptRunner(wanted));
   }
 
   #file(name: string, config: VrrpConfig): void {
-    const wanted = config.trackFiles.find((f) => f.name === name);
-    if (wanted === undefined) return;
-    const existing = this.#files.get(name);
-    if (existing !== undefined && JSON.stringify(existing.config) === JSON.stringify(wanted)) return;
-    existing?.stop();
-    this.#files.delete(name);
-    const tracker = new FileTracker(wanted, { logger: this.#logger });
-    tracker.start();
-    this.#files.set(name, tracker);
+    keepOrReplace(
+      this.#files,
+      name,
+      config.trackFiles,
+      (wanted) => new FileTracker(wanted, { logger: this.#logger }),
+    );
   }
 
   /** Starts, replaces or ends the process watch so that it covers what the instances track. */
@@ -375,20 +364,8 @@ export class VrrpService implements ManagedService<VrrpConfig> {
         this.#channels.delete(ifname);
       }
     }
-    const used = new Set(this.#config.scripts.map((s) => s.name));
-    for (const [name, script] of this.#scripts) {
-      if (!used.has(name)) {
-        script.stop();
-        this.#scripts.delete(name);
-      }
-    }
-    const usedFiles = new Set(this.#config.instances.flatMap((i) => i.trackFiles.map((t) => t.file)));
-    for (const [name, file] of this.#files) {
-      if (!usedFiles.has(name)) {
-        file.stop();
-        this.#files.delete(name);
-      }
-    }
+    stopUnused(this.#scripts, new Set(this.#config.scripts.map((s) => s.name)));
+    stopUnused(this.#files, new Set(this.#config.instances.flatMap((i) => i.trackFiles.map((t) => t.file))));
   }
 
   #afterActions(source: VrrpInstance, actions: readonly MachineAction[]): void {
@@ -418,6 +395,42 @@ export class VrrpService implements ManagedService<VrrpConfig> {
     if (config === undefined || state === 'INIT') return;
     this.#logger.info({ group: group.name, state }, `VRRP sync group ${group.name} is ${state}`);
     this.#notifier.notify(config.notify, 'GROUP', group.name, state, 0);
+  }
+}
+
+interface Tracker<C> {
+  readonly config: C;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * A tracker (vrrp_script, track_file) by name: kept while its settings are the
+ * same, so a reload does not reset its state; replaced otherwise. A new one is
+ * only kept once it started (start may refuse, e.g. a missing directory).
+ */
+function keepOrReplace<C extends { name: string }, T extends Tracker<C>>(
+  running: Map<string, T>,
+  name: string,
+  configured: readonly C[],
+  create: (config: C) => T,
+): void {
+  const wanted = configured.find((c) => c.name === name);
+  if (wanted === undefined) return;
+  const existing = running.get(name);
+  if (existing !== undefined && JSON.stringify(existing.config) === JSON.stringify(wanted)) return;
+  existing?.stop();
+  running.delete(name);
+  const tracker = create(wanted);
+  tracker.start();
+  running.set(name, tracker);
+}
+
+function stopUnused(running: Map<string, { stop(): void }>, used: ReadonlySet<string>): void {
+  for (const [name, tracker] of running) {
+    if (used.has(name)) continue;
+    tracker.stop();
+    running.delete(name);
   }
 }
 
